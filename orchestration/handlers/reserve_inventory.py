@@ -1,0 +1,4 @@
+from orchestration.task import task
+from shared import steps
+
+handler = task(steps.reserve_inventory)

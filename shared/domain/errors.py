@@ -1,0 +1,32 @@
+"""Failures the saga reacts to. Their class names are contract: Step Functions catches them by
+the Lambda error type, which is the exception's class name."""
+
+
+class SagaError(Exception):
+    """A business outcome that ends the saga early (not a bug, not transient)."""
+
+
+class OutOfStockError(SagaError):
+    pass
+
+
+class PaymentDeclinedError(SagaError):
+    pass
+
+
+class OrderNotFound(Exception):
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"order {order_id} not found")
+
+
+class StepNotReady(Exception):
+    """The order has not reached the state this step starts from: an event arrived early.
+    Raising lets the delivery be retried instead of acting on a half-done saga."""
+
+
+class StaleOrder(Exception):
+    """The stored order moved on since it was read: another delivery of the same step won."""
+
+
+class InsufficientStock(Exception):
+    """The stock condition failed while reserving."""

@@ -1,0 +1,69 @@
+"""`POST /orders`, for both styles: validate, store the order, start the saga.
+
+Each style's create_order handler is this, given its own way to start the saga.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.logging import correlation_paths
+from pydantic import ValidationError
+
+from .. import steps
+from ..events import OrderRequest
+from ..ports import SagaStarter
+from .http import json_response
+from .runtime import logger, saga_store
+
+# Orders are a few fields; anything bigger is a mistake or abuse, refused before parsing.
+MAX_BODY_BYTES = 4096
+
+
+class InvalidOrder(Exception):
+    def __init__(self, errors: list[dict]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def parse_order_request(body: str | None) -> OrderRequest:
+    """The request as an OrderRequest, or InvalidOrder naming each bad field."""
+    if not body:
+        raise InvalidOrder([{"field": "body", "message": "a JSON object is required"}])
+    if len(body.encode()) > MAX_BODY_BYTES:
+        raise InvalidOrder([{"field": "body", "message": f"larger than {MAX_BODY_BYTES} bytes"}])
+    try:
+        return OrderRequest.model_validate_json(body)
+    except ValidationError as error:
+        raise InvalidOrder([_field_error(e) for e in error.errors()]) from None
+
+
+def _field_error(error: dict) -> dict:
+    field = ".".join(str(part) for part in error["loc"]) or "body"
+    message = "unknown field" if error["type"] == "extra_forbidden" else error["msg"]
+    return {"field": field, "message": message}
+
+
+def create_order_handler(starter: Callable[[], SagaStarter]):
+    app = APIGatewayRestResolver()
+
+    @app.post("/orders")
+    def create_order():
+        request = parse_order_request(app.current_event.body)
+        order = steps.create_order(request, saga_store(), starter())
+        logger.append_keys(orderId=order.order_id)
+        logger.info("order created", extra={"order": order.as_record()})
+        return json_response(201, order.as_record())
+
+    @app.exception_handler(InvalidOrder)
+    def invalid_order(error: InvalidOrder):
+        logger.info("order refused", extra={"errors": error.errors})
+        fields = ", ".join(e["field"] for e in error.errors)
+        return json_response(400, {"message": f"invalid order: {fields}", "errors": error.errors})
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    def handler(event: dict, context) -> dict:
+        return app.resolve(event, context)
+
+    return handler

@@ -1,0 +1,148 @@
+"""The step Lambdas of both styles, with their real DynamoDB and EventBridge adapters on moto."""
+
+import uuid
+
+import pytest
+from pydantic import ValidationError
+
+from choreography.handlers import charge_payment as c_charge
+from choreography.handlers import notify_shipping as c_notify
+from choreography.handlers import release_inventory as c_release
+from choreography.handlers import reserve_inventory as c_reserve
+from orchestration.handlers import charge_payment as o_charge
+from orchestration.handlers import notify_shipping as o_notify
+from orchestration.handlers import release_inventory as o_release
+from orchestration.handlers import reserve_inventory as o_reserve
+from shared.domain.errors import OutOfStockError, PaymentDeclinedError
+from shared.entrypoints.runtime import saga_store
+from shared.events import (
+    InventoryReserved,
+    OrderCreated,
+    OrderRequest,
+    PaymentCharged,
+    PaymentFailed,
+)
+from shared.steps import create_order
+from tests.fakes import RecordingStarter
+from tests.unit.lambda_events import LambdaContext, bus_event
+
+
+def new_order(**overrides) -> dict:
+    fields = {"customerId": "CUST-1", "sku": "SKU-1", "quantity": 2, "amount": 19.99}
+    starter = RecordingStarter()
+    create_order(OrderRequest.model_validate({**fields, **overrides}), saga_store(), starter)
+    return starter.started[0].to_json_dict()
+
+
+def invoke(module, event: dict) -> dict:
+    return module.handler(event, LambdaContext(aws_request_id=str(uuid.uuid4())))
+
+
+def order(order_id: str) -> dict:
+    return saga_store().get(order_id).as_record()
+
+
+# --- orchestration: state input in, state output out, failures raised by name ---
+
+
+def test_orchestration_tasks_run_the_happy_path(tables):
+    created = new_order()
+    reserved = invoke(o_reserve, created)
+    charged = invoke(o_charge, reserved)
+    shipped = invoke(o_notify, charged)
+    record = order(created["orderId"])
+    assert record["status"] == "SHIPPING_SCHEDULED"
+    assert shipped["trackingNumber"] == record["trackingNumber"]
+    assert (reserved["reservationId"], charged["paymentId"]) == (
+        record["reservationId"],
+        record["paymentId"],
+    )
+    assert saga_store().stock("SKU-1") == 3
+
+
+def test_orchestration_reserve_raises_out_of_stock_for_the_catch(tables):
+    created = new_order(sku="OUT-OF-STOCK")
+    with pytest.raises(OutOfStockError, match="out of stock"):
+        invoke(o_reserve, created)
+    assert order(created["orderId"])["failureReason"] == "out of stock"
+
+
+def test_orchestration_declined_payment_raises_then_compensation_releases(tables):
+    created = new_order(customerId="CUST-DECLINE")
+    reserved = invoke(o_reserve, created)
+    with pytest.raises(PaymentDeclinedError, match="card declined"):
+        invoke(o_charge, reserved)
+    assert saga_store().stock("SKU-1") == 3
+    caught = {
+        "Error": "PaymentDeclinedError",
+        "Cause": '{"errorMessage": "card declined", "errorType": "PaymentDeclinedError"}',
+    }
+    released = invoke(o_release, {**reserved, "error": caught})
+    record = order(created["orderId"])
+    assert record["status"] == "INVENTORY_RELEASED" and released["reason"] == "card declined"
+    assert record["reservationId"] == reserved["reservationId"]
+    assert saga_store().stock("SKU-1") == 5
+    invoke(o_release, {**reserved, "error": caught})  # a retried compensation
+    assert saga_store().stock("SKU-1") == 5
+
+
+def test_orchestration_task_refuses_malformed_input_and_changes_nothing(tables):
+    created = new_order()
+    with pytest.raises(ValidationError):
+        invoke(o_reserve, {**created, "quantity": "lots"})
+    assert order(created["orderId"])["status"] == "CREATED"
+    assert saga_store().stock("SKU-1") == 5
+
+
+# --- choreography: bus event in, outcome published ---
+
+
+def deliver(module, event_type, detail: dict) -> dict:
+    return invoke(module, bus_event(event_type.detail_type(), event_type.source, detail))
+
+
+def published(bus) -> list[tuple[str, str]]:
+    return [(e["source"], e["detail-type"]) for e in bus.events()]
+
+
+def test_choreography_services_react_and_publish_each_outcome(tables, bus):
+    created = new_order()
+    reserved = deliver(c_reserve, OrderCreated, created)
+    charged = deliver(c_charge, InventoryReserved, reserved)
+    deliver(c_notify, PaymentCharged, charged)
+    assert published(bus) == [
+        ("saga.inventory", "InventoryReserved"),
+        ("saga.payment", "PaymentCharged"),
+        ("saga.shipping", "ShippingScheduled"),
+    ]
+    assert order(created["orderId"])["status"] == "SHIPPING_SCHEDULED"
+
+
+def test_choreography_decline_publishes_payment_failed_and_release_compensates(tables, bus):
+    created = new_order(customerId="CUST-DECLINE")
+    reserved = deliver(c_reserve, OrderCreated, created)
+    failed = deliver(c_charge, InventoryReserved, reserved)
+    deliver(c_release, PaymentFailed, failed)
+    deliver(c_release, PaymentFailed, failed)  # at-least-once delivery: a duplicate
+    assert [t for _, t in published(bus)] == [
+        "InventoryReserved",
+        "PaymentFailed",
+        "InventoryReleased",
+        "InventoryReleased",
+    ]
+    assert order(created["orderId"])["status"] == "INVENTORY_RELEASED"
+    assert saga_store().stock("SKU-1") == 5
+
+
+def test_choreography_out_of_stock_publishes_inventory_failed(tables, bus):
+    created = new_order(quantity=9)
+    deliver(c_reserve, OrderCreated, created)
+    assert published(bus) == [("saga.inventory", "InventoryFailed")]
+    assert saga_store().stock("SKU-1") == 5
+
+
+def test_choreography_malformed_event_fails_loudly_and_changes_nothing(tables, bus):
+    created = new_order()
+    with pytest.raises(ValidationError):
+        deliver(c_reserve, OrderCreated, {k: v for k, v in created.items() if k != "sku"})
+    assert order(created["orderId"])["status"] == "CREATED" and bus.events() == []
