@@ -1,0 +1,78 @@
+# The order saga, twice. `make demo` runs everything; `make test` tests everything.
+# LOCALSTACK=embedded (default: LocalStack's Python runtime on this host, no Docker)
+# LOCALSTACK=docker   (docker compose, for machines with a Docker engine)
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+LOCALSTACK ?= embedded
+STYLE ?=
+SCENARIO ?=
+PY := .venv/bin/python
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help install bundle synth up down status deploy deploy-orchestration deploy-choreography \
+        destroy trigger demo test test-unit test-executor test-e2e lock
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
+
+install: ## set up everything: venvs, Node tools, embedded LocalStack (idempotent)
+	@bash tools/install.sh
+
+bundle: install ## build the Lambda code asset (build/lambda)
+	@$(PY) -m tools.bundle_lambda
+
+synth: bundle ## synthesize both stacks into cdk.out (offline)
+	@node_modules/.bin/cdk synth --quiet --no-notices && echo "synthesized: cdk.out"
+
+up: install ## start LocalStack in the background (LOCALSTACK=embedded|docker)
+ifeq ($(LOCALSTACK),docker)
+	@docker compose up -d --wait && echo "LocalStack (docker) ready on 127.0.0.1:4566"
+else
+	@$(PY) -m tools.localstack up
+endif
+
+down: ## stop LocalStack
+ifeq ($(LOCALSTACK),docker)
+	@docker compose down
+else
+	@$(PY) -m tools.localstack down
+endif
+
+status: ## is LocalStack running?
+	@$(PY) -m tools.localstack status
+
+deploy-orchestration: bundle ## deploy the Step Functions style
+	@$(PY) -m tools.deploy deploy orchestration
+
+deploy-choreography: bundle ## deploy the EventBridge style
+	@$(PY) -m tools.deploy deploy choreography
+
+deploy: bundle ## deploy both styles
+	@$(PY) -m tools.deploy deploy orchestration choreography
+
+destroy: ## remove both stacks
+	@$(PY) -m tools.deploy destroy orchestration choreography
+
+trigger: ## run orders: STYLE=orchestration|choreography SCENARIO=happy|out-of-stock|declined
+	@$(PY) -m tools.trigger $(if $(STYLE),--style $(STYLE)) $(if $(SCENARIO),--scenario $(SCENARIO))
+
+demo: up deploy ## the whole show: LocalStack up, both styles deployed, scenarios run side by side
+	@$(PY) -m tools.demo
+
+test: install test-unit test-executor test-e2e ## every test: unit, CDK templates, executor, end to end
+
+test-unit: ## unit and CDK template tests (no LocalStack needed)
+	@$(PY) -m pytest tests/unit tests/cdk
+
+test-executor: ## the Docker-free Lambda executor's own tests
+	@.venv-localstack/bin/python -m pytest tests/executor
+
+test-e2e: bundle ## end to end on the embedded LocalStack (started and stopped if not running)
+	@$(PY) -m pytest tests/e2e
+
+lock: ## re-pin requirements.txt from requirements.in
+	@$(PY) -m pip install --quiet -r requirements.in && \
+	  { echo "# Generated from requirements.in by \`make lock\`: every package of the project venv, pinned."; \
+	    $(PY) -m pip freeze --exclude-editable; } > requirements.txt

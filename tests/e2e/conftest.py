@@ -1,0 +1,45 @@
+"""End-to-end tier: the real stacks on the embedded LocalStack.
+
+One session fixture starts LocalStack (or reuses a running one), deploys both styles once, and
+stops LocalStack at the end if it started it.
+"""
+
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tools import aws
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def localstack_running() -> bool:
+    try:
+        urllib.request.urlopen(f"{aws.ENDPOINT}/_localstack/health", timeout=2).close()
+        return True
+    except OSError:
+        return False
+
+
+def run_tool(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", *args], cwd=ROOT, check=True)
+
+
+@pytest.fixture(scope="session")
+def localstack():
+    started = not localstack_running()
+    if started:
+        run_tool("tools.localstack", "up")
+    yield aws.ENDPOINT
+    if started:
+        run_tool("tools.localstack", "down")
+
+
+@pytest.fixture(scope="session")
+def deployed(localstack):
+    run_tool("tools.deploy", "deploy", *aws.STYLES)
+    aws.outputs.cache_clear()
+    return {style: aws.outputs(style) for style in aws.STYLES}

@@ -1,0 +1,51 @@
+"""Build the one Lambda code asset both stacks deploy: the project's runtime packages plus the
+pinned dependencies of requirements-lambda.txt, installed for Lambda's Python 3.12 on Linux.
+
+Dependencies are installed once per requirements hash into build/lambda-deps/<hash>, so a
+rebuild after a code change only copies the project's sources.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIREMENTS = ROOT / "requirements-lambda.txt"
+OUT = ROOT / "build" / "lambda"
+# What runs inside Lambda. shared/infra is the CDK side and stays out of the bundle.
+PACKAGES = ("shared", "orchestration", "choreography")
+EXCLUDE = shutil.ignore_patterns("__pycache__", "*.pyc", "infra", "stack.py")
+
+
+def dependencies() -> Path:
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes() + platform.machine().encode()).hexdigest()
+    target = ROOT / "build" / "lambda-deps" / digest[:16]
+    if not (target / ".complete").exists():
+        shutil.rmtree(target, ignore_errors=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+             "--target", str(target), "--requirement", str(REQUIREMENTS),
+             "--platform", f"manylinux2014_{platform.machine()}", "--python-version", "3.12",
+             "--implementation", "cp", "--only-binary=:all:"],
+            check=True,
+        )  # fmt: skip
+        (target / ".complete").touch()
+    return target
+
+
+def main() -> None:
+    deps = dependencies()
+    shutil.rmtree(OUT, ignore_errors=True)
+    shutil.copytree(deps, OUT, ignore=shutil.ignore_patterns(".complete", "*.dist-info"))
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, OUT / package, ignore=EXCLUDE)
+    print(f"Lambda bundle ready: {OUT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

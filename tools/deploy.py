@@ -1,0 +1,90 @@
+"""Deploy or destroy a style's stack on the running LocalStack with the pinned CDK CLI
+(cdklocal), then seed the demo stock and print where the saga lives.
+
+    python -m tools.deploy deploy orchestration choreography
+    python -m tools.deploy destroy orchestration
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+from tools import aws, bundle_lambda
+from tools.scenarios import DEMO_SKU, DEMO_STOCK
+
+ROOT = Path(__file__).resolve().parent.parent
+CDKLOCAL = ROOT / "node_modules" / ".bin" / "cdklocal"
+ASSET_BUCKET = os.environ.get("SAGA_ASSET_BUCKET", "saga-cdk-assets")
+
+
+def require_localstack() -> None:
+    try:
+        urllib.request.urlopen(f"{aws.ENDPOINT}/_localstack/health", timeout=3).close()
+    except OSError:
+        sys.exit(f"error: LocalStack is not running at {aws.ENDPOINT}: run `make up`")
+
+
+def cdk(*args: str) -> None:
+    if not CDKLOCAL.exists():
+        sys.exit("error: the CDK CLI is not installed: run `make install`")
+    env = {
+        **os.environ,
+        **aws.credentials_env(),
+        "SAGA_ASSET_BUCKET": ASSET_BUCKET,
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        "CDK_DISABLE_VERSION_CHECK": "1",
+    }
+    command = [str(CDKLOCAL), *args, "--require-approval", "never", "--no-notices"]
+    if subprocess.run(command, cwd=ROOT, env=env).returncode:
+        sys.exit(f"error: cdk {args[0]} failed (see above)")
+
+
+def deploy(styles: list[str]) -> None:
+    bundle_lambda.main()
+    s3 = aws.client("s3")
+    if ASSET_BUCKET not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+        s3.create_bucket(Bucket=ASSET_BUCKET)
+    cdk("deploy", *(aws.STACKS[s] for s in styles))
+    for style in styles:
+        aws.outputs.cache_clear()
+        seed_stock(style)
+        describe(style)
+
+
+def seed_stock(style: str) -> None:
+    aws.client("dynamodb").put_item(
+        TableName=aws.outputs(style)["InventoryTableName"],
+        Item={"sku": {"S": DEMO_SKU}, "stock": {"N": str(DEMO_STOCK)}},
+    )
+
+
+def describe(style: str) -> None:
+    out = aws.outputs(style)
+    wiring = out.get("StateMachineArn") or out.get("EventBusName")
+    print(f"{aws.STACKS[style]}: API {aws.api_url(style)}/orders")
+    print(f"  {'state machine' if 'StateMachineArn' in out else 'event bus'}: {wiring}")
+    print(f"  stock: {DEMO_STOCK} x {DEMO_SKU} in {out['InventoryTableName']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["deploy", "destroy"])
+    parser.add_argument("styles", nargs="*", metavar="STYLE", help="orchestration, choreography")
+    args = parser.parse_args()
+    styles = args.styles or list(aws.STYLES)
+    if unknown := set(styles) - set(aws.STYLES):
+        parser.error(f"unknown style {', '.join(sorted(unknown))}: use {' or '.join(aws.STYLES)}")
+    require_localstack()
+    if args.action == "deploy":
+        deploy(styles)
+    else:
+        cdk("destroy", "--force", *(aws.STACKS[s] for s in styles))
+
+
+if __name__ == "__main__":
+    main()
