@@ -15,6 +15,7 @@ def reaction(step: Callable):
     @logger.inject_lambda_context(correlation_id_path="detail.orderId")
     @event_parser(model=ROUTES[step.__name__], envelope=envelopes.EventBridgeEnvelope)
     def handler(event: Message, context) -> dict:
+        logger.info("step started", extra={"step": step.__name__})
         outcome = step(event, saga_store())
         # Published on every delivery, duplicates included: if an earlier delivery stored the
         # outcome but died before publishing it, this is what moves the saga on.

@@ -33,6 +33,7 @@ def task(step: Callable, model: type[BaseModel] | None = None, adapt: Callable =
     @logger.inject_lambda_context(correlation_id_path="orderId")
     @event_parser(model=model or ROUTES[step.__name__])
     def handler(event: BaseModel, context) -> dict:
+        logger.info("step started", extra={"step": step.__name__})
         outcome = step(adapt(event), saga_store())
         logger.info("step done", extra={"step": step.__name__, "outcome": outcome.detail_type()})
         raise_if_failed(outcome)
