@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""CDK app: the order saga as `SagaOrchestration` and `SagaChoreography`.
+
+The Lambda code is a prebuilt bundle directory (`make bundle`), taken from `SAGA_LAMBDA_ASSET`
+(default `build/lambda`, relative to this file). The synthesizer needs no bootstrap stack: the
+CLI's own credentials upload file assets to one fixed bucket (env `SAGA_ASSET_BUCKET`, else
+context `sagaAssetBucket`, else `saga-cdk-assets`), which must exist before `cdk deploy`.
+No account is pinned, so templates keep `${AWS::AccountId}` (LocalStack: 000000000000).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+DEFAULT_ASSET_DIR = "build/lambda"
+DEFAULT_ASSET_BUCKET = "saga-cdk-assets"
+
+
+def lambda_asset_dir() -> Path:
+    configured = os.environ.get("SAGA_LAMBDA_ASSET") or DEFAULT_ASSET_DIR
+    path = Path(configured)
+    if not path.is_absolute():
+        path = ROOT / path
+    if not path.is_dir():
+        sys.exit(f"Lambda bundle not found at {configured}: run `make bundle` first")
+    return path
+
+
+def main() -> None:
+    asset_dir = lambda_asset_dir()  # before importing CDK: fail fast and cheaply
+
+    import aws_cdk as cdk
+    from aws_cdk import aws_lambda as lambda_
+
+    from choreography.stack import ChoreographyStack
+    from orchestration.stack import OrchestrationStack
+
+    app = cdk.App()
+    bucket = os.environ.get("SAGA_ASSET_BUCKET") or app.node.try_get_context("sagaAssetBucket") or DEFAULT_ASSET_BUCKET
+    def synthesizer() -> cdk.IStackSynthesizer:
+        return cdk.CliCredentialsStackSynthesizer(file_assets_bucket_name=bucket, bucket_prefix="")
+
+    def code() -> lambda_.Code:
+        # A Code asset binds to one stack: each stack gets its own (same directory, same hash).
+        return lambda_.Code.from_asset(str(asset_dir))
+
+    OrchestrationStack(
+        app,
+        "SagaOrchestration",
+        lambda_code=code(),
+        synthesizer=synthesizer(),
+        description="Order saga, orchestrated by a Step Functions state machine",
+    )
+    ChoreographyStack(
+        app,
+        "SagaChoreography",
+        lambda_code=code(),
+        synthesizer=synthesizer(),
+        description="Order saga, choreographed with EventBridge events",
+    )
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""Choreography: the saga steps react to each other's events on one EventBridge bus.
+
+The rules are built from `shared.events.ROUTES` (step -> the event that triggers it), the one
+place where the wiring is written down. Every rule target retries and then dead-letters into the
+stack's queue; the step functions also send their own failed asynchronous invocations there
+(EventBridge's DLQ only catches delivery failures, not errors raised inside the handler).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from shared.events import ROUTES
+from shared.infra import OrdersApi, SagaLambdas, SagaTables
+from shared.infra.lambdas import construct_id
+from shared.infra.outputs import add_common_outputs
+
+SAGA_STYLE = "choreography"
+TARGET_RETRY_ATTEMPTS = 4
+MAX_EVENT_AGE = Duration.hours(1)
+ASYNC_RETRY_ATTEMPTS = 2
+
+
+class ChoreographyStack(Stack):
+    def __init__(self, scope: Construct, construct_id_: str, *, lambda_code: lambda_.Code, **kwargs) -> None:
+        super().__init__(scope, construct_id_, **kwargs)
+        tables = SagaTables(self, "Tables")
+        lambdas = SagaLambdas(self, "Lambdas", code=lambda_code, saga_style=SAGA_STYLE, tables=tables)
+        unknown = set(ROUTES) - set(lambdas.steps)
+        if unknown:
+            raise ValueError(f"ROUTES names steps without a function: {sorted(unknown)}")
+
+        self.bus = events.EventBus(self, "Bus", event_bus_name=f"{self.stack_name}-bus")
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            retention_period=Duration.days(14),
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+        )
+
+        # Every function that publishes (create_order and each step) may put events on the bus.
+        for fn in lambdas.steps.values():
+            fn.add_environment("EVENT_BUS_NAME", self.bus.event_bus_name)
+            self.bus.grant_put_events_to(fn)
+
+        for step, event_cls in ROUTES.items():
+            fn = lambdas.steps[step]
+            events.Rule(
+                self,
+                f"{construct_id(step)}Rule",
+                event_bus=self.bus,
+                description=f"{event_cls.detail_type()} from {event_cls.source} -> {step}",
+                event_pattern=events.EventPattern(source=[event_cls.source], detail_type=[event_cls.detail_type()]),
+                targets=[
+                    targets.LambdaFunction(
+                        fn,
+                        dead_letter_queue=self.dead_letter_queue,
+                        retry_attempts=TARGET_RETRY_ATTEMPTS,
+                        max_event_age=MAX_EVENT_AGE,
+                    )
+                ],
+            )
+            fn.configure_async_invoke(
+                on_failure=destinations.SqsDestination(self.dead_letter_queue),
+                retry_attempts=ASYNC_RETRY_ATTEMPTS,
+                max_event_age=MAX_EVENT_AGE,
+            )
+
+        api = OrdersApi(self, "Api", create_order=lambdas.create_order, get_order=lambdas.get_order)
+        add_common_outputs(self, api=api, tables=tables)
+        CfnOutput(self, "EventBusName", value=self.bus.event_bus_name)
+        CfnOutput(self, "DeadLetterQueueUrl", value=self.dead_letter_queue.queue_url)

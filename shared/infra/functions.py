@@ -1,0 +1,77 @@
+"""One saga Lambda: function, its own role and its own log group.
+
+The function is named `<stack>-<name>` and its log group `/aws/lambda/<stack>-<name>`, the
+name Lambda writes to by default. The log group is created before the function (so retention
+applies from the first invocation) and the same name works on emulators that ignore
+LoggingConfig. The role gets nothing but write access to that log group; everything else is
+granted by the stack with CDK grants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+RUNTIME = lambda_.Runtime.PYTHON_3_12
+MEMORY_MB = 256
+TIMEOUT = Duration.seconds(10)
+LOG_RETENTION = logs.RetentionDays.ONE_WEEK
+LOG_LEVEL = "INFO"
+
+
+class SagaFunction(Construct):
+    """A Python 3.12 Lambda with the saga's common settings and environment."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        code: lambda_.Code,
+        handler: str,
+        name: str,
+        service: str,
+        saga_style: str,
+        environment: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        function_name = f"{Stack.of(self).stack_name}-{name}"
+
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            log_group_name=f"/aws/lambda/{function_name}",
+            retention=LOG_RETENTION,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Execution role of {function_name}",
+        )
+        self.log_group.grant_write(self.role)
+
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            function_name=function_name,
+            runtime=RUNTIME,
+            handler=handler,
+            code=code,
+            memory_size=MEMORY_MB,
+            timeout=TIMEOUT,
+            role=self.role,
+            log_group=self.log_group,
+            environment={
+                "POWERTOOLS_SERVICE_NAME": service,
+                "SAGA_STYLE": saga_style,
+                "LOG_LEVEL": LOG_LEVEL,
+                **(environment or {}),
+            },
+        )

@@ -1,0 +1,172 @@
+"""ChoreographyStack: the bus, one rule per ROUTES entry, retries and the dead-letter queue."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk.assertions import Template
+
+from common_checks import GET_ORDER, SERVICES, CommonStackChecks
+from shared.events import ROUTES
+from template_helpers import (
+    actions,
+    function_role,
+    functions_by_handler,
+    logical_id_of_type,
+    only,
+    refs,
+    resources,
+    resources_for_action,
+    role_statements,
+)
+
+# The saga written out by hand: if ROUTES or the rules drift from this, a test fails.
+EXPECTED_WIRING = {
+    ("saga.orders", "OrderCreated"): "reserve_inventory",
+    ("saga.inventory", "InventoryReserved"): "charge_payment",
+    ("saga.payment", "PaymentCharged"): "notify_shipping",
+    ("saga.payment", "PaymentFailed"): "release_inventory",
+}
+PUBLISHERS = set(SERVICES)  # create_order and every step publish their result
+
+
+def handler(step: str) -> str:
+    return f"choreography.handlers.{step}.handler"
+
+
+@pytest.fixture(scope="module")
+def template(choreography_template: Template) -> Template:
+    return choreography_template
+
+
+@pytest.fixture(scope="module")
+def bus_id(template: Template) -> str:
+    return only(resources(template, "AWS::Events::EventBus"))[0]
+
+
+@pytest.fixture(scope="module")
+def dlq_id(template: Template) -> str:
+    return only(resources(template, "AWS::SQS::Queue"))[0]
+
+
+@pytest.fixture(scope="module")
+def rules(template: Template) -> dict[str, dict]:
+    return {logical_id: r["Properties"] for logical_id, r in resources(template, "AWS::Events::Rule").items()}
+
+
+@pytest.fixture(scope="module")
+def wiring(template: Template, rules: dict[str, dict]) -> dict[tuple[str, str], str]:
+    """(source, detail-type) -> step, read back from the rules and their single Lambda target."""
+    steps_by_function = {
+        logical_id: name.split(".")[-2] for name, (logical_id, _) in functions_by_handler(template).items()
+    }
+    out = {}
+    for logical_id, rule in rules.items():
+        pattern = rule["EventPattern"]
+        assert set(pattern) == {"source", "detail-type"}, logical_id
+        (source,), (detail_type,) = pattern["source"], pattern["detail-type"]
+        (target,) = rule["Targets"]
+        (function_id,) = refs(target["Arn"])
+        out[(source, detail_type)] = steps_by_function[function_id]
+    return out
+
+
+class TestCommon(CommonStackChecks):
+    style = "choreography"
+    stack_name = "SagaChoreography"
+    extra_outputs = {"EventBusName", "DeadLetterQueueUrl"}
+
+
+# --- rules -----------------------------------------------------------------------------------
+
+
+def test_one_rule_per_route(rules: dict) -> None:
+    assert len(rules) == len(ROUTES) == 4
+
+
+def test_rules_follow_routes(wiring: dict) -> None:
+    assert wiring == {(cls.source, cls.detail_type()): step for step, cls in ROUTES.items()}
+
+
+def test_rules_follow_the_saga(wiring: dict) -> None:
+    assert wiring == EXPECTED_WIRING
+
+
+def test_rules_listen_on_the_stack_bus(rules: dict, bus_id: str) -> None:
+    for logical_id, rule in rules.items():
+        assert refs(rule["EventBusName"]) == {bus_id}, logical_id
+        assert rule["State"] == "ENABLED", logical_id
+
+
+def test_rule_targets_retry_then_dead_letter(rules: dict, dlq_id: str) -> None:
+    for logical_id, rule in rules.items():
+        (target,) = rule["Targets"]
+        assert refs(target["DeadLetterConfig"]["Arn"]) == {dlq_id}, logical_id
+        assert target["RetryPolicy"] == {"MaximumRetryAttempts": 4, "MaximumEventAgeInSeconds": 3600}
+
+
+def test_eventbridge_may_invoke_each_routed_function_from_its_rule(template: Template, rules: dict) -> None:
+    granted = {
+        (next(iter(refs(p["Properties"]["FunctionName"]))), next(iter(refs(p["Properties"]["SourceArn"]))))
+        for p in resources(template, "AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "events.amazonaws.com"
+    }
+    expected = {(next(iter(refs(rule["Targets"][0]["Arn"]))), logical_id) for logical_id, rule in rules.items()}
+    assert granted == expected
+
+
+def test_handler_failures_also_reach_the_dead_letter_queue(template: Template, dlq_id: str) -> None:
+    functions = functions_by_handler(template)
+    configs = {
+        next(iter(refs(c["Properties"]["FunctionName"]))): c["Properties"]
+        for c in resources(template, "AWS::Lambda::EventInvokeConfig").values()
+    }
+    assert set(configs) == {functions[handler(step)][0] for step in ROUTES}
+    for function_id, config in configs.items():
+        assert refs(config["DestinationConfig"]["OnFailure"]["Destination"]) == {dlq_id}, function_id
+
+
+# --- dead-letter queue -----------------------------------------------------------------------
+
+
+def test_dead_letter_queue_enforces_ssl_and_accepts_only_the_rules(template: Template, dlq_id: str, rules) -> None:
+    (policy,) = resources(template, "AWS::SQS::QueuePolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    deny = [s for s in statements if s["Effect"] == "Deny"]
+    assert any(s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in deny)
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    assert allows and all(s["Principal"] == {"Service": "events.amazonaws.com"} for s in allows)
+    allowed_rules = set().union(*(refs(s["Condition"]) for s in allows))
+    assert allowed_rules == set(rules)
+
+
+# --- permissions and environment ---------------------------------------------------------------
+
+
+def test_put_events_only_for_publishers_and_only_on_the_bus(template: Template, bus_id: str) -> None:
+    for name, (_, props) in functions_by_handler(template).items():
+        statements = role_statements(template, function_role(props))
+        events_actions = {a for a in actions(statements) if a.startswith("events:")}
+        env = props["Environment"]["Variables"]
+        if name == GET_ORDER:
+            assert not events_actions
+            assert "EVENT_BUS_NAME" not in env
+        else:
+            assert events_actions == {"events:PutEvents"}, name
+            assert resources_for_action(statements, "events:PutEvents") == {bus_id}, name
+            assert refs(env["EVENT_BUS_NAME"]) == {bus_id}, name
+    publishers = {n for n in functions_by_handler(template) if n != GET_ORDER}
+    assert publishers == {handler(step) for step in PUBLISHERS}
+
+
+def test_no_step_functions_in_choreography(template: Template) -> None:
+    assert not resources(template, "AWS::StepFunctions::StateMachine")
+    for name, (_, props) in functions_by_handler(template).items():
+        statements = role_statements(template, function_role(props))
+        assert not {a for a in actions(statements) if a.startswith("states:")}, name
+
+
+def test_outputs_point_at_bus_and_queue(template: Template, bus_id: str, dlq_id: str) -> None:
+    outputs = template.to_json()["Outputs"]
+    assert refs(outputs["EventBusName"]["Value"]) == {bus_id}
+    assert refs(outputs["DeadLetterQueueUrl"]["Value"]) == {dlq_id}
+    assert logical_id_of_type(template, "AWS::Events::EventBus") == bus_id
