@@ -12,7 +12,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help install bundle synth up down status deploy deploy-orchestration deploy-choreography \
-        destroy trigger demo test test-unit test-executor test-e2e lock
+        destroy trigger compare demo test test-unit test-executor test-e2e lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ destroy: ## remove both stacks
 
 trigger: ## run orders: STYLE=orchestration|choreography SCENARIO=happy|out-of-stock|declined
 	@$(PY) -m tools.trigger $(if $(STYLE),--style $(STYLE)) $(if $(SCENARIO),--scenario $(SCENARIO))
+
+compare: ## trace both styles on the scenarios (or ORDERS="style:id ..."), print the comparison, write report/
+	@$(PY) -m tools.compare $(if $(ORDERS),--orders $(ORDERS)) $(ARGS)
 
 demo: up deploy ## the whole show: LocalStack up, both styles deployed, scenarios run side by side
 	@$(PY) -m tools.demo
