@@ -1,0 +1,33 @@
+"""Fixtures for the executor tests (doubles live in executor_fakes.py)."""
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from executor_fakes import FakeRuntimeEndpoint
+
+
+@pytest.fixture
+def fake_endpoint():
+    endpoint = FakeRuntimeEndpoint()
+    yield endpoint
+    endpoint.close()
+
+
+@pytest.fixture
+def code_dir(tmp_path):
+    """Returns write(name, source) that creates a module in a fresh code folder."""
+    root = tmp_path / "code"
+    root.mkdir()
+
+    def write(relpath: str, source: str) -> Path:
+        path = root / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(source))
+        return root
+
+    write.root = root
+    return write
+
+
