@@ -25,16 +25,18 @@ from shared.infra.outputs import add_common_outputs
 
 SAGA_STYLE = "orchestration"
 
-# Transient errors of the Lambda service itself: safe to retry. Domain errors (OutOfStockError,
-# PaymentDeclinedError) are never retried: they are answers, not failures.
+# Transient errors of the Lambda service itself, plus the injected TransientFault
+# (shared/faults.py): safe to retry, since every step is idempotent. Domain errors
+# (OutOfStockError, PaymentDeclinedError) are never retried: they are answers, not failures.
 TRANSIENT_LAMBDA_ERRORS = [
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
+    "TransientFault",
 ]
-STEP_MAX_ATTEMPTS = 3
-# Compensation must complete: it retries longer (1+2+4+8+16+32 s of backoff at most).
+STEP_MAX_ATTEMPTS = 4
+# Compensation must complete: it retries longer (1+2+4+8+16 s of backoff at most).
 COMPENSATION_MAX_ATTEMPTS = 6
 OUT_OF_STOCK_ERROR = "OutOfStockError"
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from aws_lambda_powertools.utilities.parser import event_parser
 from pydantic import BaseModel
 
+from shared import faults
 from shared.domain.errors import OutOfStockError, PaymentDeclinedError
 from shared.entrypoints.runtime import logger, saga_store
 from shared.events import ROUTES, InventoryFailed, Message, PaymentFailed
@@ -34,8 +35,10 @@ def task(step: Callable, model: type[BaseModel] | None = None, adapt: Callable =
     @event_parser(model=model or ROUTES[step.__name__])
     def handler(event: BaseModel, context) -> dict:
         logger.info("step started", extra={"step": step.__name__})
+        faults.maybe_fail(step.__name__, faults.BEFORE)
         outcome = step(adapt(event), saga_store())
         logger.info("step done", extra={"step": step.__name__, "outcome": outcome.detail_type()})
+        faults.maybe_fail(step.__name__, faults.AFTER)
         raise_if_failed(outcome)
         return outcome.to_json_dict()
 

@@ -22,6 +22,7 @@ TRANSIENT = {
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
+    "TransientFault",
 }
 DOMAIN_ERRORS = {"OutOfStockError", "PaymentDeclinedError"}
 TASK_STEPS = {
@@ -130,9 +131,9 @@ def test_no_catch_after_payment_or_on_compensation(states: dict) -> None:
 
 
 @pytest.mark.parametrize("state_name,max_attempts", [
-    ("ReserveInventory", 3),
-    ("ChargePayment", 3),
-    ("NotifyShipping", 3),
+    ("ReserveInventory", 4),
+    ("ChargePayment", 4),
+    ("NotifyShipping", 4),
     ("ReleaseInventory", 6),
 ])
 def test_retries_only_transient_lambda_errors(states: dict, state_name: str, max_attempts: int) -> None:

@@ -13,6 +13,7 @@ from orchestration.handlers import charge_payment as o_charge
 from orchestration.handlers import notify_shipping as o_notify
 from orchestration.handlers import release_inventory as o_release
 from orchestration.handlers import reserve_inventory as o_reserve
+from shared import faults
 from shared.domain.errors import OutOfStockError, PaymentDeclinedError
 from shared.entrypoints.runtime import saga_store
 from shared.events import (
@@ -146,3 +147,30 @@ def test_choreography_malformed_event_fails_loudly_and_changes_nothing(tables, b
     with pytest.raises(ValidationError):
         deliver(c_reserve, OrderCreated, {k: v for k, v in created.items() if k != "sku"})
     assert order(created["orderId"])["status"] == "CREATED" and bus.events() == []
+
+
+# --- injected faults: a retried step never doubles its effect ---
+
+
+@pytest.mark.parametrize("module", [o_reserve, c_reserve], ids=["orchestration", "choreography"])
+def test_a_fault_after_the_write_is_retried_without_reserving_twice(tables, bus, monkeypatch, module):
+    created = new_order()
+    event = created if module is o_reserve else bus_event("OrderCreated", "saga.orders", created)
+    draws = iter([0.9, 0.1])  # no fault before the step, a fault after it committed
+    monkeypatch.setattr(faults.random, "random", lambda: next(draws))
+    monkeypatch.setenv("SAGA_FAULT_RATE", "0.5")
+    with pytest.raises(faults.TransientFault, match="after reserve_inventory"):
+        invoke(module, event)
+    assert saga_store().stock("SKU-1") == 3
+    monkeypatch.delenv("SAGA_FAULT_RATE")
+    retried = invoke(module, event)
+    assert retried["reservationId"] == order(created["orderId"])["reservationId"]
+    assert saga_store().stock("SKU-1") == 3
+
+
+def test_faults_are_off_unless_the_rate_is_set(tables, monkeypatch):
+    monkeypatch.setattr(faults.random, "random", lambda: 0.0)
+    invoke(o_reserve, new_order())  # would fail at any positive rate
+    monkeypatch.setenv("SAGA_FAULT_RATE", "0.01")
+    with pytest.raises(faults.TransientFault, match="before reserve_inventory"):
+        invoke(o_reserve, new_order())

@@ -50,6 +50,9 @@ def localstack_env() -> dict[str, str]:
         "DNS_ADDRESS": "0",  # no DNS server on port 53
         "SKIP_SSL_CERT_DOWNLOAD": "1",
         "LAMBDA_RUNTIME_EXECUTOR": EXECUTOR,
+        # Async invocations that fail are retried after 1 and 2 s instead of 1 and 2 min, so a
+        # retried choreography step shows up within a test's deadline.
+        "LAMBDA_RETRY_BASE_DELAY": env.get("LAMBDA_RETRY_BASE_DELAY") or "1",
     })
     # The Lambda python3.12 runtime: a venv with only boto3, like AWS's managed runtime.
     if not env.get("SAGA_LAMBDA_PYTHON312") and LAMBDA_RUNTIME_PYTHON.exists():
