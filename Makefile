@@ -12,7 +12,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help install bundle synth up down status deploy deploy-orchestration deploy-choreography \
-        destroy trigger compare demo test test-unit test-executor test-e2e lock
+        destroy trigger compare chaos dlq faults demo test test-unit test-executor test-e2e lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -60,6 +60,15 @@ trigger: ## run orders: STYLE=orchestration|choreography SCENARIO=happy|out-of-s
 
 compare: ## trace both styles on the scenarios (or ORDERS="style:id ..."), print the comparison, write report/
 	@$(PY) -m tools.compare $(if $(ORDERS),--orders $(ORDERS)) $(ARGS)
+
+chaos: ## randomized faults + duplicates + concurrency on both styles; N=orders SEED=seed RATE=fault rate
+	@$(PY) -m tools.chaos --orders $(or $(N),40) --seed $(or $(SEED),7) --fault-rate $(or $(RATE),0.2)
+
+dlq: ## list choreography's dead-letter queue; `make dlq ACTION=redrive` sends it back
+	@$(PY) -m tools.dlq $(or $(ACTION),list)
+
+faults: ## inject faults into deployed steps: RATE=0.3 [STYLE=…]; RATE=0 switches them off
+	@$(PY) -m tools.faults $(if $(filter 0,$(or $(RATE),0)),clear,set --rate $(RATE)) $(if $(STYLE),--style $(STYLE))
 
 demo: up deploy ## the whole show: LocalStack up, both styles deployed, scenarios run side by side
 	@$(PY) -m tools.demo

@@ -35,9 +35,9 @@ TRANSIENT_LAMBDA_ERRORS = [
     "Lambda.TooManyRequestsException",
     "TransientFault",
 ]
-STEP_MAX_ATTEMPTS = 4
-# Compensation must complete: it retries longer (1+2+4+8+16 s of backoff at most).
-COMPENSATION_MAX_ATTEMPTS = 6
+STEP_MAX_ATTEMPTS = 6
+# Compensation must complete: it retries longer (at most 1+2+...+64 s of backoff).
+COMPENSATION_MAX_ATTEMPTS = 8
 OUT_OF_STOCK_ERROR = "OutOfStockError"
 
 

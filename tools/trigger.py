@@ -48,13 +48,17 @@ def place_order(style: str, order: dict) -> requests.Response:
     return requests.post(f"{aws.api_url(style)}/orders", json=order, timeout=30)
 
 
+def current(style: str, order_id: str) -> dict:
+    answer = requests.get(f"{aws.api_url(style)}/orders/{order_id}", timeout=30)
+    answer.raise_for_status()
+    return answer.json()
+
+
 def wait_for_terminal(style: str, order_id: str, timeout: float) -> dict:
     deadline = time.monotonic() + timeout
     record: dict = {}
     while time.monotonic() < deadline:
-        answer = requests.get(f"{aws.api_url(style)}/orders/{order_id}", timeout=30)
-        answer.raise_for_status()
-        record = answer.json()
+        record = current(style, order_id)
         if record["status"] in TERMINAL_STATUSES:
             return record
         time.sleep(0.2)

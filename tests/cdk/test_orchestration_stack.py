@@ -131,10 +131,10 @@ def test_no_catch_after_payment_or_on_compensation(states: dict) -> None:
 
 
 @pytest.mark.parametrize("state_name,max_attempts", [
-    ("ReserveInventory", 4),
-    ("ChargePayment", 4),
-    ("NotifyShipping", 4),
-    ("ReleaseInventory", 6),
+    ("ReserveInventory", 6),
+    ("ChargePayment", 6),
+    ("NotifyShipping", 6),
+    ("ReleaseInventory", 8),
 ])
 def test_retries_only_transient_lambda_errors(states: dict, state_name: str, max_attempts: int) -> None:
     (retrier,) = states[state_name]["Retry"]
