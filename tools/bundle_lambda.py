@@ -27,13 +27,16 @@ def dependencies() -> Path:
     target = ROOT / "build" / "lambda-deps" / digest[:16]
     if not (target / ".complete").exists():
         shutil.rmtree(target, ignore_errors=True)
-        subprocess.run(
+        pip = subprocess.run(
             [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-             "--target", str(target), "--requirement", str(REQUIREMENTS),
+             "--disable-pip-version-check", "--target", str(target),
+             "--requirement", str(REQUIREMENTS),
              "--platform", f"manylinux2014_{platform.machine()}", "--python-version", "3.12",
              "--implementation", "cp", "--only-binary=:all:"],
-            check=True,
+            capture_output=True, text=True,
         )  # fmt: skip
+        if pip.returncode:
+            sys.exit(f"error: installing the Lambda dependencies failed:\n{pip.stderr}")
         (target / ".complete").touch()
     return target
 
