@@ -6,6 +6,7 @@ The Lambda code is a prebuilt bundle directory (`make bundle`), taken from `SAGA
 CLI's own credentials upload file assets to one fixed bucket (env `SAGA_ASSET_BUCKET`, else
 context `sagaAssetBucket`, else `saga-cdk-assets`), which must exist before `cdk deploy`.
 No account is pinned, so templates keep `${AWS::AccountId}` (LocalStack: 000000000000).
+cdk-nag's AwsSolutions checks run at synth (`shared.infra.nag`): any unacknowledged finding fails it.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def main() -> None:
 
     from choreography.stack import ChoreographyStack
     from orchestration.stack import OrchestrationStack
+    from shared.infra.nag import check_with_cdk_nag
 
     app = cdk.App()
     bucket = os.environ.get("SAGA_ASSET_BUCKET") or app.node.try_get_context("sagaAssetBucket") or DEFAULT_ASSET_BUCKET
@@ -61,6 +63,7 @@ def main() -> None:
         synthesizer=synthesizer(),
         description="Order saga, choreographed with EventBridge events",
     )
+    check_with_cdk_nag(app)
     app.synth()
 
 

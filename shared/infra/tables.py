@@ -8,7 +8,8 @@ from constructs import Construct
 
 
 class SagaTables(Construct):
-    """The orders and inventory tables: on-demand, destroyed with the stack (demo data only)."""
+    """The orders and inventory tables: on-demand, destroyed with the stack (demo data only),
+    with point-in-time recovery so a bad write can be undone while the stack lives."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
@@ -21,5 +22,8 @@ class SagaTables(Construct):
             construct_id,
             partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
             removal_policy=RemovalPolicy.DESTROY,
         )
