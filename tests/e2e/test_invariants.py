@@ -1,13 +1,14 @@
 """Money and stock stay right on the deployed stacks under concurrency and duplicate deliveries."""
 
-import json
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
-from tools import aws, trigger
+from tools import aws, chaos, faults, trigger
+from tools.compare.lambda_logs import records_of
 
 ORDERS, UNITS = 8, 3
 
@@ -40,41 +41,35 @@ def test_concurrent_orders_never_oversell(deployed, style):
     assert trigger.stock(style, sku) == 0
 
 
-def test_a_duplicate_order_created_event_reserves_once(deployed):
-    style = "choreography"
+def wait_for_reservation_runs(style: str, order_id: str, runs: int, timeout: float = 60) -> None:
+    """Until reserve_inventory has finished `runs` times for the order (its "step done" logs)."""
+    group = f"/aws/lambda/{faults.function_name(style, 'reserve_inventory')}"
+    deadline, done = time.monotonic() + timeout, []
+    while time.monotonic() < deadline:
+        pages = aws.client("logs").get_paginator("filter_log_events").paginate(logGroupName=group)
+        events = [e for page in pages for e in page["events"]]
+        done = [r for r in records_of(order_id, events) if r.get("message") == "step done"]
+        if len(done) >= runs:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"reserve_inventory ran {len(done)} time(s) for {order_id}, not {runs}")
+
+
+@pytest.mark.parametrize("style", aws.STYLES)
+def test_the_saga_started_twice_reserves_once(deployed, style):
+    """At-least-once delivery: OrderCreated put on the bus again, or the execution started again
+    under the same name, after the saga finished."""
     sku = stock_sku(style, 5)
-    order_id = place(style, sku)
-    record = trigger.wait_for_terminal(style, order_id, timeout=60)
+    record = trigger.wait_for_terminal(style, place(style, sku), timeout=60)
     assert record["status"] == "SHIPPING_SCHEDULED" and trigger.stock(style, sku) == 4
-    # At-least-once delivery: the same OrderCreated arrives again after the saga finished.
-    created = {k: record[k] for k in ("orderId", "customerId", "sku", "quantity", "amount")}
-    aws.client("events").put_events(Entries=[{
-        "EventBusName": aws.outputs(style)["EventBusName"], "Source": "saga.orders",
-        "DetailType": "OrderCreated", "Detail": json.dumps(created),
-    }])  # fmt: skip
-    again = trigger.wait_for_terminal(style, order_id, timeout=60)
-    assert again == record
-    assert trigger.stock(style, sku) == 4
-
-
-def test_a_repeated_start_is_the_same_execution(deployed):
-    style = "orchestration"
-    sku = stock_sku(style, 5)
-    order_id = place(style, sku)
-    record = trigger.wait_for_terminal(style, order_id, timeout=60)
-    sfn = aws.client("stepfunctions")
-    arn = aws.outputs(style)["StateMachineArn"]
-    execution = next(
-        e for e in sfn.list_executions(stateMachineArn=arn)["executions"] if e["name"] == order_id
-    )
-    described = sfn.describe_execution(executionArn=execution["executionArn"])
-    try:
-        sfn.start_execution(stateMachineArn=arn, name=order_id, input=described["input"])
-    except sfn.exceptions.ExecutionAlreadyExists:
-        pass  # also fine: no second saga either way
-    names = [e["name"] for e in sfn.list_executions(stateMachineArn=arn)["executions"]]
-    assert names.count(order_id) == 1
-    assert trigger.wait_for_terminal(style, order_id, timeout=60) == record
+    chaos.deliver_again(style, record)
+    if style == "orchestration":
+        arn = aws.outputs(style)["StateMachineArn"]
+        executions = aws.client("stepfunctions").list_executions(stateMachineArn=arn)["executions"]
+        assert [e["name"] for e in executions].count(record["orderId"]) == 1
+    else:
+        wait_for_reservation_runs(style, record["orderId"], runs=2)
+    assert trigger.current(style, record["orderId"]) == record
     assert trigger.stock(style, sku) == 4
 
 
