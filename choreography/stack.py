@@ -4,15 +4,21 @@ The rules are built from `shared.events.ROUTES` (step -> the event that triggers
 place where the wiring is written down. Every rule target retries and then dead-letters into the
 stack's queue; the step functions also send their own failed asynchronous invocations there
 (EventBridge's DLQ only catches delivery failures, not errors raised inside the handler).
+
+An event tap (a catch-all rule on `saga.*` into a log group) records every event on the bus for
+`make compare`, without touching any service: it is a second subscriber, invisible to the saga.
 """
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Duration, Stack
+import jsii
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -25,6 +31,56 @@ SAGA_STYLE = "choreography"
 TARGET_RETRY_ATTEMPTS = 4
 MAX_EVENT_AGE = Duration.hours(1)
 ASYNC_RETRY_ATTEMPTS = 2
+# Every source the saga publishes from starts with this (shared.events: saga.orders, saga.inventory...).
+SAGA_SOURCE_PREFIX = "saga."
+
+
+@jsii.implements(events.IRuleTarget)
+class _LogGroupTarget:
+    """A log group as a rule target, without `targets.CloudWatchLogGroup`: that one writes the
+    log group's resource policy through an AwsCustomResource (a Node.js Lambda), which a
+    Docker-free LocalStack cannot run. The policy is a native AWS::Logs::ResourcePolicy instead."""
+
+    def __init__(self, log_group: logs.ILogGroup) -> None:
+        self._log_group = log_group
+
+    def bind(self, _rule: events.IRule, _id: str | None = None) -> events.RuleTargetConfig:
+        return events.RuleTargetConfig(arn=self._log_group.log_group_arn)
+
+
+def _event_tap(stack: Stack, bus: events.IEventBus) -> logs.LogGroup:
+    log_group = logs.LogGroup(
+        stack,
+        "EventTapLogs",
+        log_group_name=f"/aws/events/{stack.stack_name}-tap",
+        retention=logs.RetentionDays.ONE_WEEK,
+        removal_policy=RemovalPolicy.DESTROY,
+    )
+    # What EventBridge needs to write into the group (AWS checks it; LocalStack does not).
+    logs.ResourcePolicy(
+        stack,
+        "EventTapPolicy",
+        resource_policy_name=f"{stack.stack_name}-event-tap",
+        policy_statements=[
+            iam.PolicyStatement(
+                principals=[
+                    iam.ServicePrincipal("events.amazonaws.com"),
+                    iam.ServicePrincipal("delivery.logs.amazonaws.com"),
+                ],
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[log_group.log_group_arn],
+            )
+        ],
+    )
+    events.Rule(
+        stack,
+        "EventTapRule",
+        event_bus=bus,
+        description=f"every {SAGA_SOURCE_PREFIX}* event -> the event tap log group (make compare)",
+        event_pattern=events.EventPattern(source=events.Match.prefix(SAGA_SOURCE_PREFIX)),
+        targets=[_LogGroupTarget(log_group)],
+    )
+    return log_group
 
 
 class ChoreographyStack(Stack):
@@ -73,7 +129,10 @@ class ChoreographyStack(Stack):
                 max_event_age=MAX_EVENT_AGE,
             )
 
+        self.event_tap = _event_tap(self, self.bus)
+
         api = OrdersApi(self, "Api", create_order=lambdas.create_order, get_order=lambdas.get_order)
         add_common_outputs(self, api=api, tables=tables)
         CfnOutput(self, "EventBusName", value=self.bus.event_bus_name)
         CfnOutput(self, "DeadLetterQueueUrl", value=self.dead_letter_queue.queue_url)
+        CfnOutput(self, "EventLogGroupName", value=self.event_tap.log_group_name)

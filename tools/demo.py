@@ -8,26 +8,15 @@ from rich.console import Console
 from rich.table import Table
 
 from tools import aws, trigger
+from tools.compare.records import same_outcome  # shared with `make compare`
 from tools.scenarios import SCENARIOS
 
-# Generated per order: they differ between styles by nature, so they are compared by presence.
-GENERATED = ("orderId", "reservationId", "paymentId", "trackingNumber", "createdAt", "updatedAt")
 FIELDS = ("status", "failureReason", "reservationId", "paymentId", "trackingNumber")
 
 
 def shown(record: dict, field: str) -> str:
     value = record.get(field)
     return "—" if value is None else str(value)
-
-
-def same_outcome(a: dict, b: dict) -> bool:
-    """Field by field; generated ids and timestamps only need to be present in both."""
-    keys = a.keys() | b.keys()
-
-    def view(record: dict) -> dict:
-        return {k: (k in record) if k in GENERATED else record.get(k) for k in keys}
-
-    return view(a) == view(b)
 
 
 def main() -> None:

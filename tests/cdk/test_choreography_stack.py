@@ -49,8 +49,14 @@ def dlq_id(template: Template) -> str:
 
 
 @pytest.fixture(scope="module")
-def rules(template: Template) -> dict[str, dict]:
+def all_rules(template: Template) -> dict[str, dict]:
     return {logical_id: r["Properties"] for logical_id, r in resources(template, "AWS::Events::Rule").items()}
+
+
+@pytest.fixture(scope="module")
+def rules(all_rules: dict[str, dict]) -> dict[str, dict]:
+    """The saga's routing rules: every rule but the event tap (which matches on source alone)."""
+    return {logical_id: rule for logical_id, rule in all_rules.items() if "detail-type" in rule["EventPattern"]}
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +79,7 @@ def wiring(template: Template, rules: dict[str, dict]) -> dict[tuple[str, str], 
 class TestCommon(CommonStackChecks):
     style = "choreography"
     stack_name = "SagaChoreography"
-    extra_outputs = {"EventBusName", "DeadLetterQueueUrl"}
+    extra_outputs = {"EventBusName", "DeadLetterQueueUrl", "EventLogGroupName"}
 
 
 # --- rules -----------------------------------------------------------------------------------
@@ -170,3 +176,29 @@ def test_outputs_point_at_bus_and_queue(template: Template, bus_id: str, dlq_id:
     assert refs(outputs["EventBusName"]["Value"]) == {bus_id}
     assert refs(outputs["DeadLetterQueueUrl"]["Value"]) == {dlq_id}
     assert logical_id_of_type(template, "AWS::Events::EventBus") == bus_id
+
+
+# --- event tap (make compare) ----------------------------------------------------------------
+
+
+def test_event_tap_logs_every_saga_event_without_a_custom_resource(
+    template: Template, all_rules: dict, rules: dict, bus_id: str
+) -> None:
+    (tap_id,) = set(all_rules) - set(rules)
+    tap = all_rules[tap_id]
+    assert refs(tap["EventBusName"]) == {bus_id}
+    assert tap["EventPattern"] == {"source": [{"prefix": "saga."}]}
+    assert all(source.startswith("saga.") for source, _ in EXPECTED_WIRING)
+    (target,) = tap["Targets"]
+    (log_group_id,) = refs(target["Arn"])
+    assert template.to_json()["Resources"][log_group_id]["Type"] == "AWS::Logs::LogGroup"
+    assert "RetryPolicy" not in target and "DeadLetterConfig" not in target
+    # The log group's resource policy is native: an AwsCustomResource would need a Node.js Lambda.
+    types = {r["Type"] for r in template.to_json()["Resources"].values()}
+    assert not {t for t in types if t.startswith("Custom::") or t == "AWS::CloudFormation::CustomResource"}
+    (policy,) = resources(template, "AWS::Logs::ResourcePolicy").values()
+    document = policy["Properties"]["PolicyDocument"]
+    assert log_group_id in refs(document)
+    assert '"events.amazonaws.com"' in "".join(p for p in document["Fn::Join"][1] if isinstance(p, str))
+    outputs = template.to_json()["Outputs"]
+    assert refs(outputs["EventLogGroupName"]["Value"]) == {log_group_id}

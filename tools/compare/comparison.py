@@ -1,0 +1,117 @@
+"""The two styles' traces of one scenario, lined up: step by step, then in totals and cost."""
+
+from __future__ import annotations
+
+from difflib import SequenceMatcher
+
+from pydantic import BaseModel, Field
+
+from tools.compare.model import COMPENSATION_STEPS, Counts, Span, Trace
+from tools.compare.prices import Cost, per_million
+from tools.compare.records import differences
+
+STYLES = ("orchestration", "choreography")
+
+
+class StepCell(BaseModel):
+    """One style's run(s) of one step."""
+
+    handoff_ms: float  # from the previous step's end (or the order's creation) to this start
+    handler_ms: float  # inside the handler, all attempts
+    outcome: str
+    attempts: int = 1
+    cold: bool = False  # the first attempt paid a cold start (in the hand-off: before the handler)
+
+
+class StepRow(BaseModel):
+    step: str
+    cells: dict[str, StepCell | None]  # style -> its run; None: that style did not run this step
+
+
+class StyleSummary(BaseModel):
+    order_id: str
+    total_ms: float
+    counts: Counts
+    cost: Cost
+    compensation: str  # where compensation ran, "" if it did not
+    complete: bool
+    warnings: list[str] = Field(default_factory=list)
+
+
+class Comparison(BaseModel):
+    scenario: str
+    traces: dict[str, Trace]
+    rows: list[StepRow]
+    summaries: dict[str, StyleSummary]
+    agree: bool | None = None  # None: only one style traced
+    differences: list[str] = Field(default_factory=list)
+
+
+def step_runs(trace: Trace) -> list[tuple[str, list[Span]]]:
+    """Handler spans grouped into consecutive runs of the same step (a retry joins its step)."""
+    groups: list[tuple[str, list[Span]]] = []
+    for span in trace.handlers():
+        if groups and groups[-1][0] == span.step:
+            groups[-1][1].append(span)
+        else:
+            groups.append((span.step, [span]))
+    return groups
+
+
+def cells(trace: Trace) -> list[tuple[str, StepCell]]:
+    created = [s.end for s in trace.spans if s.kind == "request"]
+    previous_end = created[0] if created else None
+    out = []
+    for step, runs in step_runs(trace):
+        first, last = runs[0], runs[-1]
+        handoff = (first.start - previous_end).total_seconds() * 1000 if previous_end else 0.0
+        out.append((step, StepCell(handoff_ms=max(handoff, 0.0), handler_ms=sum(r.ms for r in runs),
+                                   outcome=last.outcome, attempts=len(runs),
+                                   cold="cold" in first.detail)))  # fmt: skip
+        previous_end = last.end
+    return out
+
+
+def align(a: list[str], b: list[str]) -> list[tuple[int | None, int | None]]:
+    """Index pairs lining up equal steps; a step only one side ran gets a row of its own."""
+    pairs: list[tuple[int | None, int | None]] = []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            pairs += list(zip(range(i1, i2), range(j1, j2), strict=True))
+        else:
+            pairs += [(i, None) for i in range(i1, i2)] + [(None, j) for j in range(j1, j2)]
+    return pairs
+
+
+def compensation(trace: Trace) -> str:
+    runs = cells(trace)
+    for index, (step, cell) in enumerate(runs):
+        if step in COMPENSATION_STEPS:
+            cause = f" after {runs[index - 1][1].outcome}" if index else ""
+            return f"{step}{cause}"
+    return ""
+
+
+def summary(trace: Trace) -> StyleSummary:
+    return StyleSummary(order_id=trace.order_id, total_ms=trace.total_ms, counts=trace.counts,
+                        cost=per_million(trace), compensation=compensation(trace),
+                        complete=trace.complete, warnings=trace.warnings)  # fmt: skip
+
+
+def compare(scenario: str, traces: dict[str, Trace]) -> Comparison:
+    styles = [s for s in STYLES if s in traces]
+    per_style = {style: cells(traces[style]) for style in styles}
+    rows: list[StepRow] = []
+    if len(styles) == 2:
+        left, right = (per_style[s] for s in styles)
+        for i, j in align([step for step, _ in left], [step for step, _ in right]):
+            step = left[i][0] if i is not None else right[j][0]
+            rows.append(StepRow(step=step, cells={styles[0]: left[i][1] if i is not None else None,
+                                                  styles[1]: right[j][1] if j is not None else None}))  # fmt: skip
+        diff = differences(*(traces[s].record for s in styles))
+        agree: bool | None = not diff
+    else:
+        rows = [StepRow(step=step, cells={styles[0]: cell}) for step, cell in per_style[styles[0]]]
+        diff, agree = [], None
+    return Comparison(scenario=scenario, traces=traces, rows=rows,
+                      summaries={s: summary(traces[s]) for s in styles}, agree=agree, differences=diff)  # fmt: skip

@@ -1,0 +1,21 @@
+"""One entry point for both builders: a Capture in, a Trace out."""
+
+from __future__ import annotations
+
+from tools.compare import eventbus, stepfunctions
+from tools.compare.model import Capture, Trace
+from tools.scenarios import SCENARIOS
+
+BUILDERS = {"orchestration": stepfunctions.build, "choreography": eventbus.build}
+
+
+def scenario_of(record: dict) -> str:
+    """The scenario whose outcome this record shows ("" if none: e.g. still running)."""
+    for name, scenario in SCENARIOS.items():
+        if (record.get("status"), record.get("failureReason")) == (scenario.status, scenario.failure_reason):
+            return name
+    return ""
+
+
+def build(capture: Capture, scenario: str | None = None) -> Trace:
+    return BUILDERS[capture.style](capture, scenario if scenario is not None else scenario_of(capture.record))
