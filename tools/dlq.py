@@ -29,6 +29,13 @@ class Parked:
     error: str
 
     @property
+    def target_name(self) -> str:
+        """`...:function:NAME[:qualifier]` -> NAME (other targets: the last ARN part)."""
+        if ":function:" in self.target_arn:
+            return self.target_arn.split(":function:", 1)[1].split(":", 1)[0]
+        return self.target_arn.rsplit(":", 1)[-1]
+
+    @property
     def order_id(self) -> str:
         return str(self.event.get("detail", {}).get("orderId", "?"))
 
@@ -88,7 +95,7 @@ def main() -> None:
     for column in ("order", "event", "target", "error"):
         table.add_column(column)
     for item in parked:
-        table.add_row(item.order_id, item.event.get("detail-type", "?"), item.target_arn.rsplit(":", 1)[-1], item.error)
+        table.add_row(item.order_id, item.event.get("detail-type", "?"), item.target_name, item.error)
     Console().print(table)
 
 
