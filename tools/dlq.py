@@ -95,7 +95,8 @@ def main() -> None:
     for column in ("order", "event", "target", "error"):
         table.add_column(column)
     for item in parked:
-        table.add_row(item.order_id, item.event.get("detail-type", "?"), item.target_name, item.error)
+        first_line = item.error.splitlines()[0] if item.error else ""
+        table.add_row(item.order_id, item.event.get("detail-type", "?"), item.target_name, first_line)
     Console().print(table)
 
 
