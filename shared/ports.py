@@ -13,7 +13,7 @@ from .events import Message, OrderCreated
 
 class SagaStore(Protocol):
     def add(self, order: Order) -> None:
-        """Store a new order; fails if the id exists."""
+        """Store a new order; raises OrderExists if the id is taken."""
 
     def get(self, order_id: str) -> Order | None: ...
 

@@ -10,7 +10,14 @@ so stock is never reserved or released twice and no order is charged or shipped 
 from __future__ import annotations
 
 from .domain import inventory, payment, shipping
-from .domain.errors import InsufficientStock, OrderNotFound, StaleOrder, StepNotReady
+from .domain.errors import (
+    IdempotencyConflict,
+    InsufficientStock,
+    OrderExists,
+    OrderNotFound,
+    StaleOrder,
+    StepNotReady,
+)
 from .domain.order import Order, Status
 from .events import (
     InventoryFailed,
@@ -26,16 +33,35 @@ from .events import (
 from .ports import SagaStarter, SagaStore
 
 
-def create_order(request: OrderRequest, store: SagaStore, starter: SagaStarter) -> Order:
-    order = Order.place(request.customer_id, request.sku, request.quantity, request.amount)
-    store.add(order)
+def create_order(
+    request: OrderRequest, store: SagaStore, starter: SagaStarter, idempotency_key: str = ""
+) -> tuple[Order, bool]:
+    """The order and whether this call placed it (False: a retry of an earlier request)."""
+    order = Order.place(
+        request.customer_id, request.sku, request.quantity, request.amount, idempotency_key
+    )
+    try:
+        store.add(order)
+    except OrderExists:
+        return _placed_before(order, store, starter), False
     try:
         starter.start(outcome_event(order, OrderCreated))
     except Exception:
         # An order whose saga never started would sit in CREATED forever: take it back.
         store.remove(order.order_id)
         raise
-    return order
+    return order, True
+
+
+def _placed_before(order: Order, store: SagaStore, starter: SagaStarter) -> Order:
+    existing = _load(store, order.order_id)
+    if not existing.same_request(order):
+        raise IdempotencyConflict(f"idempotency key already used for order {order.order_id}")
+    if existing.status is Status.CREATED:
+        # The earlier request may have died before starting the saga. Starting is idempotent
+        # in both styles (named execution; idempotent consumers), so this never runs it twice.
+        starter.start(outcome_event(existing, OrderCreated))
+    return existing
 
 
 def reserve_inventory(event: OrderCreated, store: SagaStore) -> InventoryReserved | InventoryFailed:

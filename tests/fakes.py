@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.domain import inventory
-from shared.domain.errors import InsufficientStock, StaleOrder
+from shared.domain.errors import InsufficientStock, OrderExists, StaleOrder
 from shared.domain.order import Order, Status
 from shared.events import Message, OrderCreated
 
@@ -16,7 +16,7 @@ class InMemorySagaStore:
 
     def add(self, order: Order) -> None:
         if order.order_id in self.orders:
-            raise ValueError(f"order {order.order_id} exists")
+            raise OrderExists(order.order_id)
         self.orders[order.order_id] = order
         self.writes += 1
 

@@ -9,7 +9,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from ..domain.errors import InsufficientStock, StaleOrder
+from ..domain.errors import InsufficientStock, OrderExists, StaleOrder
 from ..domain.order import Order, Status
 
 _serialize = TypeSerializer().serialize
@@ -23,11 +23,14 @@ class DynamoSagaStore:
         self._inventory = inventory_table
 
     def add(self, order: Order) -> None:
-        self._client.put_item(
-            TableName=self._orders,
-            Item=_item(order.as_record()),
-            ConditionExpression="attribute_not_exists(orderId)",
-        )
+        try:
+            self._client.put_item(
+                TableName=self._orders,
+                Item=_item(order.as_record()),
+                ConditionExpression="attribute_not_exists(orderId)",
+            )
+        except self._client.exceptions.ConditionalCheckFailedException as error:
+            raise OrderExists(order.order_id) from error
 
     def get(self, order_id: str) -> Order | None:
         found = self._client.get_item(

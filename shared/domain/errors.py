@@ -30,3 +30,13 @@ class StaleOrder(Exception):
 
 class InsufficientStock(Exception):
     """The stock condition failed while reserving."""
+
+
+class OrderExists(Exception):
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"order {order_id} exists")
+        self.order_id = order_id
+
+
+class IdempotencyConflict(Exception):
+    """An idempotency key used again for a different order."""

@@ -63,10 +63,14 @@ class Order:
     updated_at: str = ""
 
     @classmethod
-    def place(cls, customer_id: str, sku: str, quantity: int, amount: Decimal) -> Order:
+    def place(
+        cls, customer_id: str, sku: str, quantity: int, amount: Decimal, idempotency_key: str = ""
+    ) -> Order:
+        """A new order. With a client's idempotency key the id is derived from it, so a retried
+        request names the same order instead of placing a second one."""
         now = _now()
         return cls(
-            order_id=str(uuid.uuid4()),
+            order_id=_order_id(customer_id, idempotency_key),
             customer_id=customer_id,
             sku=sku,
             quantity=quantity,
@@ -79,6 +83,10 @@ class Order:
         if status not in TRANSITIONS.get(self.status, frozenset()):
             raise InvalidTransition(self.order_id, self.status, status)
         return replace(self, status=status, updated_at=_now(), **changes)
+
+    def same_request(self, other: Order) -> bool:
+        mine = (self.customer_id, self.sku, self.quantity, self.amount)
+        return mine == (other.customer_id, other.sku, other.quantity, other.amount)
 
     @property
     def is_terminal(self) -> bool:
@@ -97,6 +105,16 @@ class Order:
         fields["quantity"] = int(fields["quantity"])
         fields["amount"] = Decimal(str(fields["amount"]))
         return cls(**fields)
+
+
+# Fixed namespace for ids derived from idempotency keys (uuid5 needs one).
+_ORDER_NAMESPACE = uuid.UUID("6f1c6a4e-2b0d-4c43-9d59-5a1f3f0b8e21")
+
+
+def _order_id(customer_id: str, idempotency_key: str) -> str:
+    if not idempotency_key:
+        return str(uuid.uuid4())
+    return str(uuid.uuid5(_ORDER_NAMESPACE, f"{customer_id}/{idempotency_key}"))
 
 
 def _camel(name: str) -> str:

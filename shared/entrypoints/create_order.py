@@ -5,6 +5,7 @@ Each style's create_order handler is this, given its own way to start the saga.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -12,6 +13,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from pydantic import ValidationError
 
 from .. import steps
+from ..domain.errors import IdempotencyConflict
 from ..events import OrderRequest
 from ..ports import SagaStarter
 from .http import json_response
@@ -19,6 +21,8 @@ from .runtime import logger, saga_store
 
 # Orders are a few fields; anything bigger is a mistake or abuse, refused before parsing.
 MAX_BODY_BYTES = 4096
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class InvalidOrder(Exception):
@@ -39,6 +43,14 @@ def parse_order_request(body: str | None) -> OrderRequest:
         raise InvalidOrder([_field_error(e) for e in error.errors()]) from None
 
 
+def idempotency_key(headers: dict | None) -> str:
+    """The client's optional Idempotency-Key: a retried POST with it names the same order."""
+    found = {k.lower(): v for k, v in (headers or {}).items()}.get(IDEMPOTENCY_HEADER.lower(), "")
+    if found and not IDEMPOTENCY_KEY.fullmatch(found):
+        raise InvalidOrder([{"field": IDEMPOTENCY_HEADER, "message": "1 to 64 of A-Z a-z 0-9 _ -"}])
+    return found
+
+
 def _field_error(error: dict) -> dict:
     field = ".".join(str(part) for part in error["loc"]) or "body"
     message = "unknown field" if error["type"] == "extra_forbidden" else error["msg"]
@@ -51,10 +63,16 @@ def create_order_handler(starter: Callable[[], SagaStarter]):
     @app.post("/orders")
     def create_order():
         request = parse_order_request(app.current_event.body)
-        order = steps.create_order(request, saga_store(), starter())
+        key = idempotency_key(app.current_event.headers)
+        order, placed = steps.create_order(request, saga_store(), starter(), key)
         logger.append_keys(orderId=order.order_id)
-        logger.info("order created", extra={"order": order.as_record()})
-        return json_response(201, order.as_record())
+        logger.info("order created" if placed else "order replayed", extra={"order": order.as_record()})
+        return json_response(201 if placed else 200, order.as_record())
+
+    @app.exception_handler(IdempotencyConflict)
+    def conflict(error: IdempotencyConflict):
+        field = {"field": IDEMPOTENCY_HEADER, "message": "already used for a different order"}
+        return json_response(409, {"message": str(error), "errors": [field]})
 
     @app.exception_handler(InvalidOrder)
     def invalid_order(error: InvalidOrder):

@@ -81,3 +81,17 @@ def test_api_refuses_unknown_fields_and_huge_bodies(deployed):
             answer = requests.post(url, json=body, timeout=30)
             assert answer.status_code == 400
             assert field in [e["field"] for e in answer.json()["errors"]]
+
+
+@pytest.mark.parametrize("style", aws.STYLES)
+def test_a_post_retried_with_its_idempotency_key_places_one_order(deployed, style):
+    sku = stock_sku(style, 5)
+    body = {"customerId": "CUST-1", "sku": sku, "quantity": 2, "amount": 5}
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    url = f"{aws.api_url(style)}/orders"
+    first = requests.post(url, json=body, headers=key, timeout=30)
+    again = requests.post(url, json=body, headers=key, timeout=30)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["orderId"] == again.json()["orderId"]
+    record = trigger.wait_for_terminal(style, first.json()["orderId"], timeout=60)
+    assert record["status"] == "SHIPPING_SCHEDULED" and trigger.stock(style, sku) == 3

@@ -98,3 +98,32 @@ def test_get_order_returns_the_record_or_404(tables, bus):
         api_request("GET", "/orders/nope", resource="/orders/{orderId}"), LambdaContext()
     )
     assert missing["statusCode"] == 404
+
+
+def post_with_key(handler, body: dict, key: str):
+    event = api_request("POST", "/orders", json.dumps(body))
+    event["headers"]["Idempotency-Key"] = key
+    answer = handler.handler(event, LambdaContext())
+    return answer["statusCode"], json.loads(answer["body"])
+
+
+def test_a_retried_post_with_its_idempotency_key_answers_the_same_order(tables, state_machine):
+    status, first = post_with_key(orchestration_create, GOOD, "retry-me")
+    again_status, again = post_with_key(orchestration_create, GOOD, "retry-me")
+    assert (status, again_status) == (201, 200) and again == first
+    assert len(stored_orders()) == 1
+    sfn = boto3.client("stepfunctions")
+    assert len(sfn.list_executions(stateMachineArn=state_machine)["executions"]) == 1
+
+
+def test_an_idempotency_key_reused_for_another_order_is_409(tables, bus):
+    post_with_key(choreography_create, GOOD, "k1")
+    status, answer = post_with_key(choreography_create, {**GOOD, "quantity": 5}, "k1")
+    assert status == 409 and answer["errors"][0]["field"] == "Idempotency-Key"
+    assert len(stored_orders()) == 1
+
+
+def test_a_malformed_idempotency_key_is_400(tables, bus):
+    status, answer = post_with_key(choreography_create, GOOD, "no spaces allowed")
+    assert status == 400 and answer["errors"][0]["field"] == "Idempotency-Key"
+    assert stored_orders() == [] and bus.events() == []

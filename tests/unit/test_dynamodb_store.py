@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from shared.adapters.dynamodb import DynamoSagaStore
-from shared.domain.errors import InsufficientStock, StaleOrder
+from shared.domain.errors import InsufficientStock, OrderExists, StaleOrder
 from shared.domain.order import Order, Status
 
 
@@ -28,7 +28,7 @@ def test_orders_round_trip(store, order):
 
 
 def test_adding_an_existing_order_fails(store, order):
-    with pytest.raises(Exception, match="ConditionalCheckFailed"):
+    with pytest.raises(OrderExists):
         store.add(order)
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from shared import steps
-from shared.domain.errors import OrderNotFound, StepNotReady
+from shared.domain.errors import IdempotencyConflict, OrderNotFound, StepNotReady
 from shared.domain.order import Status
 from shared.events import (
     InventoryFailed,
@@ -33,7 +33,7 @@ def store():
 def run_saga(store, **overrides):
     """The saga as both styles run it: each step's outcome triggers the next."""
     starter = RecordingStarter()
-    order = steps.create_order(request(**overrides), store, starter)
+    order, _ = steps.create_order(request(**overrides), store, starter)
     outcome = steps.reserve_inventory(starter.started[0], store)
     trail = [outcome]
     if isinstance(outcome, InventoryReserved):
@@ -46,7 +46,7 @@ def run_saga(store, **overrides):
 
 def test_create_order_stores_it_created_and_starts_the_saga(store):
     starter = RecordingStarter()
-    order = steps.create_order(request(), store, starter)
+    order, _ = steps.create_order(request(), store, starter)
     assert store.get(order.order_id).status is Status.CREATED
     assert starter.started == [steps.outcome_event(order, OrderCreated)]
 
@@ -95,7 +95,7 @@ def test_declined_card_releases_the_reservation(store):
 
 def test_every_step_delivered_twice_has_its_effect_once(store):
     starter = RecordingStarter()
-    order = steps.create_order(request(customerId="CUST-DECLINE"), store, starter)
+    order, _ = steps.create_order(request(customerId="CUST-DECLINE"), store, starter)
     created = starter.started[0]
     reserved = steps.reserve_inventory(created, store)
     assert steps.reserve_inventory(created, store) == reserved
@@ -120,7 +120,7 @@ def test_duplicate_payment_and_shipping_keep_the_first_ids(store):
 
 def test_a_step_that_loses_a_race_reports_the_winner(store, monkeypatch):
     starter = RecordingStarter()
-    order = steps.create_order(request(), store, starter)
+    order, _ = steps.create_order(request(), store, starter)
     winner = steps.reserve_inventory(starter.started[0], store)  # the other delivery commits
     reads = iter([order])  # ...after this one had read the order, still CREATED
     real_get = store.get
@@ -159,3 +159,34 @@ def test_a_step_for_an_unknown_order_fails_loudly(store):
     )
     with pytest.raises(OrderNotFound):
         steps.reserve_inventory(ghost, store)
+
+
+def test_a_retried_request_with_the_same_key_names_the_same_order(store):
+    starter = RecordingStarter()
+    first, placed = steps.create_order(request(), store, starter, idempotency_key="k-1")
+    again, placed_again = steps.create_order(request(), store, starter, idempotency_key="k-1")
+    assert (placed, placed_again) == (True, False) and again == first
+    assert len(store.orders) == 1
+    # Still CREATED: the saga is started again, which both styles treat as one start.
+    assert starter.started == [steps.outcome_event(first, OrderCreated)] * 2
+
+
+def test_a_retry_after_the_saga_moved_on_starts_nothing(store):
+    starter = RecordingStarter()
+    first, _ = steps.create_order(request(), store, starter, idempotency_key="k-1")
+    steps.reserve_inventory(starter.started[0], store)
+    steps.create_order(request(), store, starter, idempotency_key="k-1")
+    assert len(starter.started) == 1 and store.stock("SKU-1") == 3
+
+
+def test_a_key_reused_for_another_order_is_a_conflict(store):
+    steps.create_order(request(), store, RecordingStarter(), idempotency_key="k-1")
+    with pytest.raises(IdempotencyConflict):
+        steps.create_order(request(quantity=3), store, RecordingStarter(), idempotency_key="k-1")
+    assert len(store.orders) == 1
+
+
+def test_keys_are_per_customer(store):
+    a, _ = steps.create_order(request(), store, RecordingStarter(), idempotency_key="k-1")
+    b, _ = steps.create_order(request(customerId="CUST-2"), store, RecordingStarter(), idempotency_key="k-1")
+    assert a.order_id != b.order_id
