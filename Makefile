@@ -12,7 +12,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help install bundle synth up down status deploy deploy-orchestration deploy-choreography \
-        destroy trigger compare chaos dlq faults demo test test-unit test-executor test-e2e lock
+        destroy trigger compare chaos dlq faults bench demo test test-unit test-executor test-e2e lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -69,6 +69,9 @@ dlq: ## list choreography's dead-letter queue; `make dlq ACTION=redrive` sends i
 
 faults: ## inject faults into deployed steps: RATE=0.3 [STYLE=…]; RATE=0 switches them off
 	@$(PY) -m tools.faults $(if $(filter 0,$(or $(RATE),0)),clear,set --rate $(RATE)) $(if $(STYLE),--style $(STYLE))
+
+bench: ## benchmark both styles: latency, throughput, hand-offs, memory (ORDERS=, CONCURRENCY=1,4,16, QUICK=1); writes bench/results/
+	@$(PY) -m tools.bench $(if $(ORDERS),--orders $(ORDERS)) $(if $(CONCURRENCY),--concurrency $(CONCURRENCY)) $(if $(QUICK),--quick)
 
 demo: up deploy ## the whole show: LocalStack up, both styles deployed, scenarios run side by side
 	@$(PY) -m tools.demo
