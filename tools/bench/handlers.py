@@ -19,19 +19,18 @@ Choreography's PutEvents call sits inside the publishing handler's body (it is l
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from botocore.exceptions import ClientError
 
 from tools import aws
+from tools.compare import lambda_logs
+from tools.compare.lambda_logs import json_records
 
 STEPS = ("reserve_inventory", "charge_payment", "notify_shipping")
 HOPS = len(STEPS)  # create_order -> reserve, reserve -> charge, charge -> notify
-_POWERTOOLS_TIME = "%Y-%m-%d %H:%M:%S,%f%z"
 
 
 def log_groups(style: str) -> list[str]:
@@ -69,18 +68,11 @@ class OrderMarks:
 
 
 def parse_time(value: str) -> float:
-    return datetime.strptime(value, _POWERTOOLS_TIME).timestamp()
+    return lambda_logs.parse_time(value).timestamp()
 
 
 def marks_from(messages: Iterable[str], order_ids: set[str], into: dict[str, OrderMarks]) -> None:
-    for message in messages:
-        message = message.strip()
-        if not message.startswith("{"):
-            continue
-        try:
-            record = json.loads(message)
-        except json.JSONDecodeError:
-            continue
+    for record in json_records(messages):
         # create_order's correlation id is the API request id; its line names the order itself.
         order_id = record.get("orderId") if record.get("orderId") in order_ids else record.get("correlation_id")
         if order_id not in order_ids or "timestamp" not in record:

@@ -9,7 +9,7 @@ shipped, which is the same for every line of an invocation (on LocalStack at lea
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from tools.compare.model import Span
@@ -22,20 +22,27 @@ def parse_time(value: str) -> datetime:
     return datetime.strptime(value, _POWERTOOLS_TIME)
 
 
-def records_of(order_id: str, log_events: Iterable[dict]) -> list[dict]:
-    """The JSON log records about `order_id`, oldest first. Other lines (START, REPORT, other
-    orders: LocalStack ignores filter patterns) are dropped here."""
-    out = []
-    for event in log_events:
-        message = event.get("message", "").strip()
+def json_records(messages: Iterable[str]) -> Iterator[dict]:
+    """The Powertools JSON lines among a function's log messages (START, END, REPORT, tracebacks
+    and anything else that is not a JSON object are skipped)."""
+    for message in messages:
+        message = message.strip()
         if not message.startswith("{"):
             continue
         try:
-            record = json.loads(message)
+            yield json.loads(message)
         except json.JSONDecodeError:
             continue
-        if order_id in (record.get("correlation_id"), record.get("orderId")) and "timestamp" in record:
-            out.append(record)
+
+
+def records_of(order_id: str, log_events: Iterable[dict]) -> list[dict]:
+    """The JSON log records about `order_id`, oldest first. Other orders' lines are dropped here
+    (LocalStack ignores filter patterns)."""
+    out = [
+        record
+        for record in json_records(event.get("message", "") for event in log_events)
+        if order_id in (record.get("correlation_id"), record.get("orderId")) and "timestamp" in record
+    ]
     return sorted(out, key=lambda r: parse_time(r["timestamp"]))
 
 
