@@ -73,8 +73,9 @@ faults: ## inject faults into deployed steps: RATE=0.3 [STYLE=…]; RATE=0 switc
 bench: ## benchmark both styles: latency, throughput, hand-offs, memory (ORDERS=, CONCURRENCY=1,4,16, QUICK=1); writes bench/results/
 	@$(PY) -m tools.bench $(if $(ORDERS),--orders $(ORDERS)) $(if $(CONCURRENCY),--concurrency $(CONCURRENCY)) $(if $(QUICK),--quick)
 
-demo: up deploy ## the whole show: LocalStack up, both styles deployed, scenarios run side by side
+demo: up deploy ## the whole show: LocalStack up, both styles deployed, scenarios run, records and traces compared
 	@$(PY) -m tools.demo
+	@$(PY) -m tools.compare
 
 test: install test-unit test-executor test-e2e ## every test: unit, CDK templates, executor, end to end
 
