@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -74,8 +75,15 @@ def test_strays_spare_children_of_a_live_localstack(tmp_path, monkeypatch):
     monkeypatch.setattr(paths, "STATE", tmp_path / ".localstack")
     monkeypatch.setattr(paths, "REPO", tmp_path)
     # A process whose command line points into the state folder, like DynamoDB Local.
-    proc = subprocess.Popen(["sh", "-c", "sleep 30", str(tmp_path / ".localstack" / "java")])
+    # (Python keeps its argv in /proc; `sh -c "sleep 30"` may exec sleep and lose the marker.)
+    marker = str(tmp_path / ".localstack" / "java").encode()
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", marker.decode()])
     try:
+        # Until the child has exec'd, /proc shows this test's own command line: wait for it.
+        deadline = time.monotonic() + 10
+        while marker not in open(f"/proc/{proc.pid}/cmdline", "rb").read():
+            assert time.monotonic() < deadline, "the child never showed its command line"
+            time.sleep(0.01)
         # Its parent (this test) is no LocalStack: a leftover.
         assert server._strays() == [proc.pid]
         # The same process as the child of a live LocalStack: in use, left alone.
