@@ -43,13 +43,13 @@ endif
 status: ## is LocalStack running?
 	@$(PY) -m tools.localstack status
 
-deploy-orchestration: bundle ## deploy the Step Functions style
+deploy-orchestration: install ## deploy the Step Functions style (bundles the Lambda code first)
 	@$(PY) -m tools.deploy deploy orchestration
 
-deploy-choreography: bundle ## deploy the EventBridge style
+deploy-choreography: install ## deploy the EventBridge style
 	@$(PY) -m tools.deploy deploy choreography
 
-deploy: bundle ## deploy both styles
+deploy: install ## deploy both styles
 	@$(PY) -m tools.deploy deploy orchestration choreography
 
 destroy: ## remove both stacks
