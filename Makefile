@@ -85,7 +85,7 @@ test-unit: ## unit and CDK template tests (no LocalStack needed)
 test-executor: ## the Docker-free Lambda executor's own tests
 	@.venv-localstack/bin/python -m pytest tests/executor
 
-test-e2e: bundle ## end to end on the embedded LocalStack (started and stopped if not running)
+test-e2e: install ## end to end on the embedded LocalStack (started and stopped if not running)
 	@$(PY) -m pytest tests/e2e
 
 lock: ## re-pin requirements.txt from requirements.in
