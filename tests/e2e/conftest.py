@@ -43,3 +43,10 @@ def deployed(localstack):
     run_tool("tools.deploy", "deploy", *aws.STYLES)
     aws.outputs.cache_clear()
     return {style: aws.outputs(style) for style in aws.STYLES}
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that reconfigure deployed functions run last: while LocalStack swaps a function's
+    version, an async event its old poller had taken comes back only after the queue's visibility
+    timeout (function timeout + 60 s), which would stall whichever test ran next."""
+    items.sort(key=lambda item: item.get_closest_marker("reconfigures_functions") is not None)

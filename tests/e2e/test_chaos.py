@@ -10,14 +10,6 @@ import pytest
 from tools import aws, chaos, dlq, trigger
 
 
-@pytest.mark.parametrize("style", aws.STYLES)
-def test_guarantees_hold_under_faults_duplicates_and_concurrency(deployed, style):
-    result = chaos.run(style, orders=10, seed=11, fault_rate=0.3, duplicate_share=0.3)
-    assert result.violations == []
-    assert len(result.records) == 10 and result.duplicates == 3
-    assert result.faults > 0  # the faults really fired, so the retries really ran
-
-
 def test_a_malformed_event_is_parked_in_the_dlq_and_changes_nothing(deployed):
     style = "choreography"
     order_id = trigger.place_order(
@@ -40,3 +32,12 @@ def test_a_malformed_event_is_parked_in_the_dlq_and_changes_nothing(deployed):
     assert parked[0].target_name == f"{aws.STACKS[style]}-release-inventory"
     aws.client("sqs").delete_message(QueueUrl=queue, ReceiptHandle=parked[0].receipt)
     assert trigger.wait_for_terminal(style, order_id, timeout=5) == record
+
+
+@pytest.mark.reconfigures_functions
+@pytest.mark.parametrize("style", aws.STYLES)
+def test_guarantees_hold_under_faults_duplicates_and_concurrency(deployed, style):
+    result = chaos.run(style, orders=10, seed=11, fault_rate=0.3, duplicate_share=0.3)
+    assert result.violations == []
+    assert len(result.records) == 10 and result.duplicates == 3
+    assert result.faults > 0  # the faults really fired, so the retries really ran
