@@ -12,7 +12,7 @@ An event tap (a catch-all rule on `saga.*` into a log group) records every event
 from __future__ import annotations
 
 import jsii
-from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -25,6 +25,7 @@ from constructs import Construct
 from shared.events import ROUTES
 from shared.infra import OrdersApi, SagaLambdas, SagaTables
 from shared.infra.lambdas import construct_id
+from shared.infra.log_groups import saga_log_group
 from shared.infra.outputs import add_common_outputs
 
 SAGA_STYLE = "choreography"
@@ -49,13 +50,7 @@ class _LogGroupTarget:
 
 
 def _event_tap(stack: Stack, bus: events.IEventBus) -> logs.LogGroup:
-    log_group = logs.LogGroup(
-        stack,
-        "EventTapLogs",
-        log_group_name=f"/aws/events/{stack.stack_name}-tap",
-        retention=logs.RetentionDays.ONE_WEEK,
-        removal_policy=RemovalPolicy.DESTROY,
-    )
+    log_group = saga_log_group(stack, "EventTapLogs", f"/aws/events/{stack.stack_name}-tap")
     # What EventBridge needs to write into the group (AWS checks it; LocalStack does not).
     logs.ResourcePolicy(
         stack,

@@ -13,14 +13,14 @@ error is added under `error` ({Error, Cause}) for ReleaseInventory.
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from shared.infra import OrdersApi, SagaLambdas, SagaTables
+from shared.infra.log_groups import saga_log_group
 from shared.infra.outputs import add_common_outputs
 
 SAGA_STYLE = "orchestration"
@@ -84,9 +84,7 @@ class OrchestrationStack(Stack):
 
         definition = reserve.next(charge).next(notify).next(sfn.Succeed(self, "OrderCompleted"))
 
-        log_group = logs.LogGroup(
-            self, "StateMachineLogs", retention=logs.RetentionDays.ONE_WEEK, removal_policy=RemovalPolicy.DESTROY
-        )
+        log_group = saga_log_group(self, "StateMachineLogs")
         self.state_machine = sfn.StateMachine(
             self,
             "OrderSaga",

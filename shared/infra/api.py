@@ -14,14 +14,14 @@ production deployment adds.
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from shared.infra.log_groups import saga_log_group
+
 STAGE_NAME = "prod"
-LOG_RETENTION = logs.RetentionDays.ONE_WEEK
 # Steady requests per second and burst, for the whole stage: far above what the demo sends.
 THROTTLING_RATE_LIMIT = 50
 THROTTLING_BURST_LIMIT = 100
@@ -38,13 +38,7 @@ class OrdersApi(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack_name = Stack.of(self).stack_name
-        self.access_logs = logs.LogGroup(
-            self,
-            "AccessLogs",
-            log_group_name=f"/aws/apigateway/{stack_name}-orders",
-            retention=LOG_RETENTION,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+        self.access_logs = saga_log_group(self, "AccessLogs", f"/aws/apigateway/{stack_name}-orders")
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
@@ -72,12 +66,8 @@ class OrdersApi(Construct):
             ),
         )
         # Created before the stage goes live, so it gets a retention and goes away with the stack.
-        self.execution_logs = logs.LogGroup(
-            self,
-            "ExecutionLogs",
-            log_group_name=f"API-Gateway-Execution-Logs_{self.rest_api.rest_api_id}/{STAGE_NAME}",
-            retention=LOG_RETENTION,
-            removal_policy=RemovalPolicy.DESTROY,
+        self.execution_logs = saga_log_group(
+            self, "ExecutionLogs", f"API-Gateway-Execution-Logs_{self.rest_api.rest_api_id}/{STAGE_NAME}"
         )
         self.rest_api.deployment_stage.node.add_dependency(self.execution_logs)
 

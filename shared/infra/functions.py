@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
+
+from shared.infra.log_groups import saga_log_group
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 MEMORY_MB = 256
 TIMEOUT = Duration.seconds(10)
-LOG_RETENTION = logs.RetentionDays.ONE_WEEK
 LOG_LEVEL = "INFO"
 
 
@@ -42,13 +42,7 @@ class SagaFunction(Construct):
         super().__init__(scope, construct_id)
         function_name = f"{Stack.of(self).stack_name}-{name}"
 
-        self.log_group = logs.LogGroup(
-            self,
-            "Logs",
-            log_group_name=f"/aws/lambda/{function_name}",
-            retention=LOG_RETENTION,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+        self.log_group = saga_log_group(self, "Logs", f"/aws/lambda/{function_name}")
         self.role = iam.Role(
             self,
             "Role",
