@@ -15,7 +15,6 @@ import json
 import random
 import sys
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -85,10 +84,8 @@ def count_faults(style: str, since_ms: int) -> int:
 def run(style: str, orders: int, seed: int, fault_rate: float, duplicate_share: float,
         timeout: float = 120) -> ChaosResult:  # fmt: skip
     rng = random.Random(f"{seed}-{style}")
-    sku = f"CHAOS-{uuid.uuid4().hex[:8].upper()}"
     result = ChaosResult(style, orders, stock_before=max(1, orders // 2))
-    table = aws.outputs(style)["InventoryTableName"]
-    aws.client("dynamodb").put_item(TableName=table, Item={"sku": {"S": sku}, "stock": {"N": str(result.stock_before)}})
+    sku = trigger.stocked_sku(style, result.stock_before, prefix="CHAOS")
     bodies = plan(rng, orders, sku)
     since_ms = int(time.time() * 1000) - 1000
     faults.set_rate(style, fault_rate)

@@ -14,7 +14,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from tools import aws, bundle_lambda
+from tools import aws, bundle_lambda, trigger
 from tools.scenarios import DEMO_SKU, DEMO_STOCK
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,15 +52,8 @@ def deploy(styles: list[str]) -> None:
     cdk("deploy", *(aws.STACKS[s] for s in styles))
     for style in styles:
         aws.outputs.cache_clear()
-        seed_stock(style)
+        trigger.set_stock(style, DEMO_SKU, DEMO_STOCK)
         describe(style)
-
-
-def seed_stock(style: str) -> None:
-    aws.client("dynamodb").put_item(
-        TableName=aws.outputs(style)["InventoryTableName"],
-        Item={"sku": {"S": DEMO_SKU}, "stock": {"N": str(DEMO_STOCK)}},
-    )
 
 
 def describe(style: str) -> None:

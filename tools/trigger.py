@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 
 import requests
@@ -71,6 +72,18 @@ def stock(style: str, sku: str) -> int:
     table = aws.outputs(style)["InventoryTableName"]
     item = aws.client("dynamodb").get_item(TableName=table, Key={"sku": {"S": sku}}, ConsistentRead=True)
     return int(item.get("Item", {}).get("stock", {}).get("N", 0))
+
+
+def set_stock(style: str, sku: str, units: int) -> None:
+    table = aws.outputs(style)["InventoryTableName"]
+    aws.client("dynamodb").put_item(TableName=table, Item={"sku": {"S": sku}, "stock": {"N": str(units)}})
+
+
+def stocked_sku(style: str, units: int, prefix: str) -> str:
+    """A new SKU holding `units`, so a run's stock checks are not disturbed by other orders."""
+    sku = f"{prefix}-{uuid.uuid4().hex[:8].upper()}"
+    set_stock(style, sku, units)
+    return sku
 
 
 def run(style: str, scenario: Scenario, timeout: float = 60) -> Run:

@@ -14,12 +14,7 @@ ORDERS, UNITS = 8, 3
 
 
 def stock_sku(style: str, units: int) -> str:
-    sku = f"E2E-{uuid.uuid4().hex[:8].upper()}"
-    table = aws.outputs(style)["InventoryTableName"]
-    aws.client("dynamodb").put_item(
-        TableName=table, Item={"sku": {"S": sku}, "stock": {"N": str(units)}}
-    )
-    return sku
+    return trigger.stocked_sku(style, units, prefix="E2E")
 
 
 def place(style: str, sku: str, customer: str = "CUST-1") -> str:

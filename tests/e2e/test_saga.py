@@ -30,9 +30,7 @@ def test_scenario_reaches_its_outcome(deployed, style, name):
 
 @pytest.mark.parametrize("style", aws.STYLES)
 def test_last_units_go_to_one_order_only(deployed, style):
-    sku = f"E2E-{uuid.uuid4().hex[:8].upper()}"
-    table = deployed[style]["InventoryTableName"]
-    aws.client("dynamodb").put_item(TableName=table, Item={"sku": {"S": sku}, "stock": {"N": "3"}})
+    sku = trigger.stocked_sku(style, 3, prefix="E2E")
     order = {"customerId": "CUST-1", "sku": sku, "quantity": 2, "amount": 10}
     first = trigger.run(style, Scenario("first", order, "SHIPPING_SCHEDULED"))
     second = trigger.run(style, Scenario("second", order, "INVENTORY_FAILED", "out of stock"))

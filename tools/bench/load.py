@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -24,7 +23,7 @@ from datetime import datetime
 import requests
 from boto3.dynamodb.types import TypeDeserializer
 
-from tools import aws
+from tools import aws, trigger
 from tools.trigger import TERMINAL_STATUSES
 
 POLL_S = 0.1
@@ -68,12 +67,7 @@ class OrderRun:
 
 def bench_sku(style: str) -> str:
     """A SKU of the benchmark's own, stocked for any run: the demo stock is left alone."""
-    sku = f"BENCH-{uuid.uuid4().hex[:8].upper()}"
-    aws.client("dynamodb").put_item(
-        TableName=aws.outputs(style)["InventoryTableName"],
-        Item={"sku": {"S": sku}, "stock": {"N": str(BENCH_STOCK)}},
-    )
-    return sku
+    return trigger.stocked_sku(style, BENCH_STOCK, prefix="BENCH")
 
 
 def _epoch(value: str | None) -> float | None:
