@@ -47,7 +47,7 @@ class Message(BaseModel):
         return cls.__name__
 
     def to_json_dict(self) -> dict:
-        return self.model_dump(mode="json", by_alias=True)
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
 class OrderRequest(Message):
@@ -88,10 +88,34 @@ class ShippingScheduled(PaymentCharged):
     tracking_number: str = Field(alias="trackingNumber")
 
 
+class ShippingFailed(PaymentCharged):
+    """Shipping refused the order for good (e.g. an undeliverable address): refund, then release."""
+
+    source: ClassVar[str] = "saga.shipping"
+    reason: str
+
+
+class PaymentRefunded(PaymentCharged):
+    source: ClassVar[str] = "saga.payment"
+    refund_id: str = Field(alias="refundId")
+    reason: str
+
+
 class InventoryReleased(PaymentFailed):
-    """Compensation done: the reserved stock is back. Nobody reacts to it; it closes the trace."""
+    """Compensation done: the reserved stock is back (after a refund, if there was a charge).
+    Nobody reacts to it; it closes the trace."""
 
     source: ClassVar[str] = "saga.inventory"
+    payment_id: str | None = Field(default=None, alias="paymentId")
+    refund_id: str | None = Field(default=None, alias="refundId")
+
+
+class StepFailed(Message):
+    """Not on the bus: how the orchestrator's Catch hands a compensation the order and why the
+    step it caught failed (a domain answer or retries exhausted)."""
+
+    order_id: OrderId = Field(alias="orderId")
+    reason: str
 
 
 EVENTS: tuple[type[Message], ...] = (
@@ -101,14 +125,19 @@ EVENTS: tuple[type[Message], ...] = (
     PaymentCharged,
     PaymentFailed,
     ShippingScheduled,
+    ShippingFailed,
+    PaymentRefunded,
     InventoryReleased,
 )
+EVENTS_BY_NAME: dict[str, type[Message]] = {event.detail_type(): event for event in EVENTS}
 
-# Which event starts which step, in both styles: choreography's rules are built from it, and
-# each orchestration task takes the same event as its input.
-ROUTES: dict[str, type[Message]] = {
-    "reserve_inventory": OrderCreated,
-    "charge_payment": InventoryReserved,
-    "notify_shipping": PaymentCharged,
-    "release_inventory": PaymentFailed,
+# Which events start which step, in both styles: choreography's rules are built from it, and
+# each orchestration task takes the first as its input. Compensations are listed in the order
+# they run: refund, then release.
+ROUTES: dict[str, tuple[type[Message], ...]] = {
+    "reserve_inventory": (OrderCreated,),
+    "charge_payment": (InventoryReserved,),
+    "notify_shipping": (PaymentCharged,),
+    "refund_payment": (ShippingFailed,),
+    "release_inventory": (PaymentFailed, PaymentRefunded),
 }

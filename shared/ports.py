@@ -1,23 +1,24 @@
-"""The two things the saga steps need from the outside world, as small interfaces.
+"""What the saga steps need from the outside world, as small interfaces.
 
-Adapters: `shared.adapters.dynamodb` (real), `tests.fakes` (in memory), and one starter per style.
+Adapters: `shared.adapters` (DynamoDB, Step Functions, EventBridge) and `tests.fakes` (in memory).
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Protocol
 
 from .domain.order import Order, Status
-from .events import Message, OrderCreated
+from .domain.payment import LedgerEntry
+from .events import OrderCreated
 
 
 class SagaStore(Protocol):
     def add(self, order: Order) -> None:
-        """Store a new order; raises OrderExists if the id is taken."""
+        """Store a new order; raises OrderExists if the id is taken. Storing a CREATED order is
+        what starts its saga (the orders table is the outbox: see shared.entrypoints.start_saga)."""
 
     def get(self, order_id: str) -> Order | None: ...
-
-    def remove(self, order_id: str) -> None: ...
 
     def transition(self, order: Order, expected: Status, stock_delta: int = 0) -> None:
         """Store `order` only if the stored status is still `expected`, and in the same atomic
@@ -27,16 +28,36 @@ class SagaStore(Protocol):
         would take the stock below zero. On either, nothing is written.
         """
 
+    def note(self, order: Order, seen: Order) -> None:
+        """Store the reconciler's note (`order`) only if the stored order is still `seen`
+        (same status, same last update); raises StaleOrder otherwise."""
+
+    def open_orders(self, updated_before: str) -> list[Order]:
+        """Orders not terminal whose last update is older than `updated_before` (ISO time),
+        oldest first, from an index of open orders (never a table scan)."""
+
+    def orders_needing_attention(self) -> list[Order]: ...
+
     def stock(self, sku: str) -> int: ...
 
     def set_stock(self, sku: str, units: int) -> None: ...
 
 
+class PaymentLedger(Protocol):
+    """The payment provider, idempotent by orderId: a charge or refund asked twice is done once."""
+
+    def charge(self, order_id: str, amount: Decimal) -> str:
+        """The payment id of the order's one charge (taken now or earlier). Raises PaymentVoided
+        if the order's payment was already voided or refunded."""
+
+    def refund(self, order_id: str) -> str | None:
+        """The refund id of the order's charge (refunded now or earlier), or None if nothing was
+        charged: the order's payment is then voided, so no later charge can go through."""
+
+    def entries(self, order_id: str) -> list[LedgerEntry]: ...
+
+
 class SagaStarter(Protocol):
-    """How a new order sets the saga going: the only difference between the styles' APIs."""
+    """How a stored order sets the saga going: the only difference between the styles' starts."""
 
     def start(self, event: OrderCreated) -> None: ...
-
-
-class EventPublisher(Protocol):
-    def publish(self, event: Message) -> None: ...

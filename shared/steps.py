@@ -4,17 +4,29 @@ event that reports its outcome. Handlers in orchestration/ and choreography/ onl
 Every step is idempotent. The order's status is the guard: a step writes only if the order is
 still in the status it starts from, in the same atomic write as any stock change. A repeated
 delivery finds the status moved on and returns the outcome already recorded, without side effects,
-so stock is never reserved or released twice and no order is charged or shipped twice.
+so stock is never reserved or released twice and no order is charged, refunded or shipped twice
+(the payment ledger, idempotent by orderId, guards the money the same way).
+
+Recorded outcomes are derived from the order alone, so a saga started again from its first step
+on an order in any state (the reconciler does this) replays what happened and goes on from where
+it stopped: each step answers with the outcome that leads to the next step still to run.
+
+Compensation runs in reverse order of what was done: refund the payment, then release the stock.
+It starts from what was recorded, not from the error that led there: a charge whose answer was
+lost is refunded, an order that shipped is never compensated.
 """
 
 from __future__ import annotations
 
 from .domain import inventory, payment, shipping
 from .domain.errors import (
+    AlreadyShipped,
     IdempotencyConflict,
     InsufficientStock,
     OrderExists,
+    OrderNeedsAttention,
     OrderNotFound,
+    PaymentVoided,
     StaleOrder,
     StepNotReady,
 )
@@ -28,40 +40,52 @@ from .events import (
     OrderRequest,
     PaymentCharged,
     PaymentFailed,
+    PaymentRefunded,
+    ShippingFailed,
     ShippingScheduled,
+    StepFailed,
 )
-from .ports import SagaStarter, SagaStore
+from .ports import PaymentLedger, SagaStarter, SagaStore
+
+# Why a compensation runs when the step it follows failed for good without an answer.
+PAYMENT_INCOMPLETE_REASON = "payment did not complete"
+SHIPPING_INCOMPLETE_REASON = "shipping did not complete"
+_SHIPPED = (Status.SHIPPING_SCHEDULED,)
+_COMPENSATING = (
+    Status.SHIPPING_FAILED,
+    Status.PAYMENT_REFUNDED,
+    Status.PAYMENT_FAILED,
+    Status.INVENTORY_RELEASED,
+)
 
 
 def create_order(
-    request: OrderRequest, store: SagaStore, starter: SagaStarter, idempotency_key: str = ""
+    request: OrderRequest, store: SagaStore, idempotency_key: str = ""
 ) -> tuple[Order, bool]:
-    """The order and whether this call placed it (False: a retry of an earlier request)."""
+    """The order and whether this call placed it (False: a retry of an earlier request).
+
+    The one write the API makes: the stored order starts its own saga (`start_saga`, fed by the
+    orders table's stream), so there is no second write that a crash could leave undone."""
     order = Order.place(
         request.customer_id, request.sku, request.quantity, request.amount, idempotency_key
     )
     try:
         store.add(order)
     except OrderExists:
-        return _placed_before(order, store, starter), False
-    try:
-        starter.start(outcome_event(order, OrderCreated))
-    except Exception:
-        # An order whose saga never started would sit in CREATED forever: take it back.
-        store.remove(order.order_id)
-        raise
+        existing = _load(store, order.order_id)
+        if not existing.same_request(order):
+            raise IdempotencyConflict(f"idempotency key already used for order {order.order_id}")
+        return existing, False
     return order, True
 
 
-def _placed_before(order: Order, store: SagaStore, starter: SagaStarter) -> Order:
-    existing = _load(store, order.order_id)
-    if not existing.same_request(order):
-        raise IdempotencyConflict(f"idempotency key already used for order {order.order_id}")
-    if existing.status is Status.CREATED:
-        # The earlier request may have died before starting the saga. Starting is idempotent
-        # in both styles (named execution; idempotent consumers), so this never runs it twice.
-        starter.start(outcome_event(existing, OrderCreated))
-    return existing
+def start_saga(order: Order, starter: SagaStarter) -> bool:
+    """Start the saga of a newly stored order; False if there is nothing to start. Starting is
+    idempotent in both styles (execution named by orderId; idempotent consumers)."""
+    if order.status is not Status.CREATED:
+        return False
+    starter.start(outcome_event(order, OrderCreated))
+    return True
 
 
 def reserve_inventory(event: OrderCreated, store: SagaStore) -> InventoryReserved | InventoryFailed:
@@ -80,35 +104,67 @@ def reserve_inventory(event: OrderCreated, store: SagaStore) -> InventoryReserve
     return _commit(store, order, failed, InventoryFailed)
 
 
-def charge_payment(event: InventoryReserved, store: SagaStore) -> PaymentCharged | PaymentFailed:
+def charge_payment(
+    event: InventoryReserved, store: SagaStore, ledger: PaymentLedger
+) -> PaymentCharged | PaymentFailed:
     order = _load(store, event.order_id)
     if order.status is not Status.INVENTORY_RESERVED:
         return _recorded_payment(order)
     decision = payment.authorize(order)
-    if decision.approved:
-        charged = order.advance(Status.PAYMENT_CHARGED, payment_id=decision.payment_id)
-        return _commit(store, order, charged, PaymentCharged)
-    failed = order.advance(Status.PAYMENT_FAILED, failure_reason=decision.reason)
-    return _commit(store, order, failed, PaymentFailed)
+    if not decision.approved:
+        failed = order.advance(Status.PAYMENT_FAILED, failure_reason=decision.reason)
+        return _commit(store, order, failed, PaymentFailed)
+    try:
+        payment_id = ledger.charge(order.order_id, order.amount)
+    except PaymentVoided:
+        # The saga was compensated while this delivery was in flight: report what it recorded.
+        return _recorded_payment(_load(store, order.order_id))
+    charged = order.advance(Status.PAYMENT_CHARGED, payment_id=payment_id)
+    return _commit(store, order, charged, PaymentCharged)
 
 
-def notify_shipping(event: PaymentCharged, store: SagaStore) -> ShippingScheduled:
+def notify_shipping(event: PaymentCharged, store: SagaStore) -> ShippingScheduled | ShippingFailed:
     order = _load(store, event.order_id)
-    if order.status is Status.SHIPPING_SCHEDULED:
-        return outcome_event(order, ShippingScheduled)
-    _require(order, Status.PAYMENT_CHARGED)
-    shipped = order.advance(
-        Status.SHIPPING_SCHEDULED, tracking_number=shipping.new_tracking_number()
-    )
-    return _commit(store, order, shipped, ShippingScheduled)
+    if order.status is not Status.PAYMENT_CHARGED:
+        return _recorded_shipping(order)
+    decision = shipping.schedule(order)
+    if decision.accepted:
+        shipped = order.advance(Status.SHIPPING_SCHEDULED, tracking_number=decision.tracking_number)
+        return _commit(store, order, shipped, ShippingScheduled)
+    failed = order.advance(Status.SHIPPING_FAILED, failure_reason=decision.reason)
+    return _commit(store, order, failed, ShippingFailed)
 
 
-def release_inventory(event: PaymentFailed, store: SagaStore) -> InventoryReleased:
-    """Compensation: give back what reserve_inventory took, exactly once."""
+def refund_payment(
+    event: ShippingFailed | StepFailed, store: SagaStore, ledger: PaymentLedger
+) -> PaymentRefunded | PaymentFailed:
+    """Compensation of the charge, from whatever the order recorded: a charge is refunded (once);
+    a payment that never completed is voided and recorded as failed; a shipped order is left."""
+    order = _load(store, event.order_id)
+    if order.status not in (
+        Status.SHIPPING_FAILED,
+        Status.PAYMENT_CHARGED,
+        Status.INVENTORY_RESERVED,
+    ):
+        return _recorded_refund(order)
+    reason = order.failure_reason or _incomplete_reason(order, event.reason)
+    refund_id = ledger.refund(order.order_id)
+    if refund_id is None:
+        failed = order.advance(Status.PAYMENT_FAILED, failure_reason=reason)
+        return _commit(store, order, failed, PaymentFailed)
+    refunded = order.advance(Status.PAYMENT_REFUNDED, refund_id=refund_id, failure_reason=reason)
+    return _commit(store, order, refunded, PaymentRefunded)
+
+
+def release_inventory(
+    event: PaymentFailed | PaymentRefunded | StepFailed, store: SagaStore
+) -> InventoryReleased:
+    """Compensation: give back what reserve_inventory took, exactly once, after the payment is
+    settled (failed, or refunded)."""
     order = _load(store, event.order_id)
     if order.status is Status.INVENTORY_RELEASED:
         return outcome_event(order, InventoryReleased)
-    _require(order, Status.PAYMENT_FAILED, Status.INVENTORY_RESERVED)
+    _require(order, Status.PAYMENT_FAILED, Status.PAYMENT_REFUNDED)
     released = order.advance(
         Status.INVENTORY_RELEASED, failure_reason=order.failure_reason or event.reason
     )
@@ -129,7 +185,7 @@ def _commit[E: Message](
     try:
         store.transition(after, expected=before.status, stock_delta=stock_delta)
     except StaleOrder:
-        # A concurrent delivery of this same step got there first; report what it recorded.
+        # Another delivery (or the reconciler) moved the order first; report what it recorded.
         current = _load(store, before.order_id)
         return _RECORDED[event_type](current)
     return outcome_event(after, event_type)
@@ -139,12 +195,19 @@ def _load(store: SagaStore, order_id: str) -> Order:
     order = store.get(order_id)
     if order is None:
         raise OrderNotFound(order_id)
+    if order.status is Status.NEEDS_ATTENTION:
+        raise OrderNeedsAttention(f"order {order_id} waits for a person: {order.failure_reason}")
     return order
 
 
 def _require(order: Order, *statuses: Status) -> None:
     if order.status not in statuses:
         raise StepNotReady(f"order {order.order_id} is {order.status}, expected {statuses}")
+
+
+def _incomplete_reason(order: Order, caught: str | None) -> str:
+    why = SHIPPING_INCOMPLETE_REASON if order.payment_id else PAYMENT_INCOMPLETE_REASON
+    return f"{why}: {caught}" if caught else why
 
 
 def _recorded_reservation(order: Order) -> InventoryReserved | InventoryFailed:
@@ -154,18 +217,38 @@ def _recorded_reservation(order: Order) -> InventoryReserved | InventoryFailed:
 
 
 def _recorded_payment(order: Order) -> PaymentCharged | PaymentFailed:
-    if order.status in (Status.PAYMENT_CHARGED, Status.SHIPPING_SCHEDULED):
+    if order.payment_id:
         return outcome_event(order, PaymentCharged)
-    if order.status in (Status.PAYMENT_FAILED, Status.INVENTORY_RELEASED):
+    if order.status in _COMPENSATING:
         return outcome_event(order, PaymentFailed)
     raise StepNotReady(f"order {order.order_id} is {order.status}, payment has not run")
+
+
+def _recorded_shipping(order: Order) -> ShippingScheduled | ShippingFailed:
+    if order.status in _SHIPPED:
+        return outcome_event(order, ShippingScheduled)
+    if order.status in _COMPENSATING and order.payment_id:
+        return outcome_event(order, ShippingFailed)
+    raise StepNotReady(f"order {order.order_id} is {order.status}, not charged")
+
+
+def _recorded_refund(order: Order) -> PaymentRefunded | PaymentFailed:
+    if order.status in _SHIPPED:
+        raise AlreadyShipped(f"order {order.order_id} shipped: nothing to compensate")
+    if order.refund_id:
+        return outcome_event(order, PaymentRefunded)
+    if order.status in _COMPENSATING:
+        return outcome_event(order, PaymentFailed)
+    raise StepNotReady(f"order {order.order_id} is {order.status}, nothing to refund yet")
 
 
 _RECORDED = {
     InventoryReserved: _recorded_reservation,
     InventoryFailed: _recorded_reservation,
     PaymentCharged: _recorded_payment,
-    PaymentFailed: _recorded_payment,
-    ShippingScheduled: lambda order: outcome_event(order, ShippingScheduled),
+    PaymentFailed: _recorded_refund,  # a decline or a void: both leave the payment settled
+    ShippingScheduled: _recorded_shipping,
+    ShippingFailed: _recorded_shipping,
+    PaymentRefunded: _recorded_refund,
     InventoryReleased: lambda order: outcome_event(order, InventoryReleased),
 }

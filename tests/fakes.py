@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from shared.domain import inventory
-from shared.domain.errors import InsufficientStock, OrderExists, StaleOrder
+from shared.domain.errors import InsufficientStock, OrderExists, PaymentVoided, StaleOrder
 from shared.domain.order import Order, Status
+from shared.domain.payment import Entry, LedgerEntry, new_payment_id, new_refund_id
 from shared.events import Message, OrderCreated
+from shared.recovery import SagaState
 
 
 class InMemorySagaStore:
@@ -23,9 +27,6 @@ class InMemorySagaStore:
     def get(self, order_id: str) -> Order | None:
         return self.orders.get(order_id)
 
-    def remove(self, order_id: str) -> None:
-        self.orders.pop(order_id, None)
-
     def transition(self, order: Order, expected: Status, stock_delta: int = 0) -> None:
         stored = self.orders.get(order.order_id)
         if stored is None or stored.status is not expected:
@@ -37,11 +38,52 @@ class InMemorySagaStore:
             self.stock_by_sku[order.sku] = self.stock(order.sku) + stock_delta
         self.writes += 1
 
+    def note(self, order: Order, seen: Order) -> None:
+        stored = self.orders.get(order.order_id)
+        if stored is None or (stored.status, stored.updated_at) != (seen.status, seen.updated_at):
+            raise StaleOrder(order.order_id)
+        self.orders[order.order_id] = order
+
+    def open_orders(self, updated_before: str) -> list[Order]:
+        found = [o for o in self.orders.values() if not o.is_terminal]
+        return sorted((o for o in found if o.updated_at < updated_before), key=lambda o: o.updated_at)
+
+    def orders_needing_attention(self) -> list[Order]:
+        return [o for o in self.orders.values() if o.status is Status.NEEDS_ATTENTION]
+
     def stock(self, sku: str) -> int:
         return self.stock_by_sku.get(sku, 0)
 
     def set_stock(self, sku: str, units: int) -> None:
         self.stock_by_sku[sku] = units
+
+
+class InMemoryLedger:
+    def __init__(self) -> None:
+        self.book: dict[tuple[str, Entry], LedgerEntry] = {}
+
+    def charge(self, order_id: str, amount: Decimal) -> str:
+        if (order_id, Entry.CHARGE) in self.book:
+            return self.book[order_id, Entry.CHARGE].entry_id
+        if (order_id, Entry.VOID) in self.book or (order_id, Entry.REFUND) in self.book:
+            raise PaymentVoided(order_id)
+        return self._write(LedgerEntry(order_id, Entry.CHARGE, new_payment_id(), amount))
+
+    def refund(self, order_id: str) -> str | None:
+        charge = self.book.get((order_id, Entry.CHARGE))
+        if charge is None:
+            self.book.setdefault((order_id, Entry.VOID), LedgerEntry(order_id, Entry.VOID, "V", Decimal(0)))
+            return None
+        if (order_id, Entry.REFUND) in self.book:
+            return self.book[order_id, Entry.REFUND].entry_id
+        return self._write(LedgerEntry(order_id, Entry.REFUND, new_refund_id(), charge.amount))
+
+    def entries(self, order_id: str) -> list[LedgerEntry]:
+        return [e for (oid, _), e in self.book.items() if oid == order_id]
+
+    def _write(self, entry: LedgerEntry) -> str:
+        self.book[entry.order_id, entry.entry] = entry
+        return entry.entry_id
 
 
 class RecordingStarter:
@@ -61,3 +103,21 @@ class RecordingPublisher:
 
     def publish(self, event: Message) -> None:
         self.published.append(event)
+
+    def start(self, event: OrderCreated) -> None:
+        self.publish(event)
+
+
+class ScriptedDriver:
+    """A SagaDriver whose saga is in a given state; records what it was asked to resume."""
+
+    def __init__(self, state: SagaState = SagaState.STOPPED) -> None:
+        self.saga_state = state
+        self.resumed: list[Order] = []
+
+    def state(self, order: Order) -> SagaState:
+        return self.saga_state
+
+    def resume(self, order: Order) -> str:
+        self.resumed.append(order)
+        return f"resumed {order.order_id}"

@@ -1,6 +1,11 @@
 """SagaStore on DynamoDB: one table of orders (key orderId), one of stock (key sku, attribute
 stock). A step's status change and its stock change go in one TransactWriteItems, so a crash
 or a duplicate can never leave stock taken without the order saying so, or the other way round.
+
+Every order that is not finished carries `watch = "open"`, a parked one `watch = "attention"`,
+a finished one no `watch` at all: the sparse index WATCH_INDEX (watch, updatedAt) holds only
+the orders somebody may have to look at, so the reconciler and `make stuck` query it instead of
+scanning the table. Writes replace the whole item, so the attribute follows the status.
 """
 
 from __future__ import annotations
@@ -11,6 +16,10 @@ from botocore.exceptions import ClientError
 
 from ..domain.errors import InsufficientStock, OrderExists, StaleOrder
 from ..domain.order import Order, Status
+
+WATCH_INDEX = "WatchList"
+WATCH_ATTRIBUTE = "watch"
+OPEN, ATTENTION = "open", "attention"
 
 _serialize = TypeSerializer().serialize
 _deserialize = TypeDeserializer().deserialize
@@ -24,22 +33,19 @@ class DynamoSagaStore:
 
     def add(self, order: Order) -> None:
         try:
-            self._client.put_item(
+            self._client.putitem(
                 TableName=self._orders,
-                Item=_item(order.as_record()),
+                Item=_stored(order),
                 ConditionExpression="attribute_not_exists(orderId)",
             )
         except self._client.exceptions.ConditionalCheckFailedException as error:
             raise OrderExists(order.order_id) from error
 
     def get(self, order_id: str) -> Order | None:
-        found = self._client.get_item(
-            TableName=self._orders, Key=_item({"orderId": order_id}), ConsistentRead=True
+        found = self._client.getitem(
+            TableName=self._orders, Key=item({"orderId": order_id}), ConsistentRead=True
         )
-        return Order.from_record(_plain(found["Item"])) if "Item" in found else None
-
-    def remove(self, order_id: str) -> None:
-        self._client.delete_item(TableName=self._orders, Key=_item({"orderId": order_id}))
+        return Order.from_record(plain(found["Item"])) if "Item" in found else None
 
     def transition(self, order: Order, expected: Status, stock_delta: int = 0) -> None:
         writes = [self._order_write(order, expected)]
@@ -56,15 +62,49 @@ class DynamoSagaStore:
                 raise InsufficientStock(order.sku) from error
             raise
 
+    def note(self, order: Order, seen: Order) -> None:
+        try:
+            self._client.putitem(
+                TableName=self._orders,
+                Item=_stored(order),
+                ConditionExpression="#status = :status AND updatedAt = :updated",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=item(
+                    {":status": str(seen.status), ":updated": seen.updated_at}
+                ),
+            )
+        except self._client.exceptions.ConditionalCheckFailedException as error:
+            raise StaleOrder(order.order_id) from error
+
+    def open_orders(self, updated_before: str) -> list[Order]:
+        return self._watched(OPEN, updated_before)
+
+    def orders_needing_attention(self) -> list[Order]:
+        return self._watched(ATTENTION)
+
+    def _watched(self, watch: str, updated_before: str | None = None) -> list[Order]:
+        condition = "#watch = :watch" + (" AND updatedAt < :before" if updated_before else "")
+        values = {":watch": watch, **({":before": updated_before} if updated_before else {})}
+        pages = self._client.get_paginator("query").paginate(
+            TableName=self._orders,
+            IndexName=WATCH_INDEX,
+            KeyConditionExpression=condition,
+            ExpressionAttributeNames={"#watch": WATCH_ATTRIBUTE},
+            ExpressionAttributeValues=item(values),
+        )
+        # The index projects whole orders; a copy a moment old is fine, since whoever acts on
+        # it writes conditionally on the status and last update it saw.
+        return [Order.from_record(plain(i)) for page in pages for i in page["Items"]]
+
     def stock(self, sku: str) -> int:
-        found = self._client.get_item(
-            TableName=self._inventory_table, Key=_item({"sku": sku}), ConsistentRead=True
+        found = self._client.getitem(
+            TableName=self._inventory_table, Key=item({"sku": sku}), ConsistentRead=True
         )
         return int(found["Item"]["stock"]["N"]) if "Item" in found else 0
 
     def set_stock(self, sku: str, units: int) -> None:
-        self._client.put_item(
-            TableName=self._inventory_table, Item=_item({"sku": sku, "stock": units})
+        self._client.putitem(
+            TableName=self._inventory_table, Item=item({"sku": sku, "stock": units})
         )
 
     @property
@@ -77,30 +117,39 @@ class DynamoSagaStore:
         return {
             "Put": {
                 "TableName": self._orders,
-                "Item": _item(order.as_record()),
+                "Item": _stored(order),
                 "ConditionExpression": "#status = :expected",
                 "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": _item({":expected": str(expected)}),
+                "ExpressionAttributeValues": item({":expected": str(expected)}),
             }
         }
 
     def _stock_write(self, sku: str, delta: int) -> dict:
         update: dict = {
             "TableName": self._inventory_table,
-            "Key": _item({"sku": sku}),
+            "Key": item({"sku": sku}),
             "UpdateExpression": "ADD stock :delta",
-            "ExpressionAttributeValues": _item({":delta": delta}),
+            "ExpressionAttributeValues": item({":delta": delta}),
         }
         if delta < 0:
             # Taking stock: only from an existing item holding enough units, never below zero.
             update["ConditionExpression"] = "stock >= :units"
-            update["ExpressionAttributeValues"].update(_item({":units": -delta}))
+            update["ExpressionAttributeValues"].update(item({":units": -delta}))
         return {"Update": update}
 
 
-def _item(values: dict) -> dict:
+def _stored(order: Order) -> dict:
+    record = order.as_record()
+    if order.status is Status.NEEDS_ATTENTION:
+        record[WATCH_ATTRIBUTE] = ATTENTION
+    elif not order.is_terminal:
+        record[WATCH_ATTRIBUTE] = OPEN
+    return item(record)
+
+
+def item(values: dict) -> dict:
     return {key: _serialize(value) for key, value in values.items()}
 
 
-def _plain(item: dict) -> dict:
+def plain(item: dict) -> dict:
     return {key: _deserialize(value) for key, value in item.items()}

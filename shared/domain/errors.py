@@ -3,7 +3,7 @@ the Lambda error type, which is the exception's class name."""
 
 
 class SagaError(Exception):
-    """A business outcome that ends the saga early (not a bug, not transient)."""
+    """A business outcome that ends the saga early (not a bug, not transient): never retried."""
 
 
 class OutOfStockError(SagaError):
@@ -12,6 +12,18 @@ class OutOfStockError(SagaError):
 
 class PaymentDeclinedError(SagaError):
     pass
+
+
+class ShippingRefusedError(SagaError):
+    pass
+
+
+class AlreadyShipped(SagaError):
+    """Compensation asked for an order that shipped: its answer was lost, but it is done."""
+
+
+class OrderNeedsAttention(SagaError):
+    """The order was parked for a person; no step touches it any more."""
 
 
 class OrderNotFound(Exception):
@@ -30,6 +42,10 @@ class StaleOrder(Exception):
 
 class InsufficientStock(Exception):
     """The stock condition failed while reserving."""
+
+
+class PaymentVoided(Exception):
+    """The provider refuses a charge for an order whose payment was voided or refunded."""
 
 
 class OrderExists(Exception):

@@ -16,21 +16,43 @@ class Status(StrEnum):
     PAYMENT_CHARGED = "PAYMENT_CHARGED"
     PAYMENT_FAILED = "PAYMENT_FAILED"
     SHIPPING_SCHEDULED = "SHIPPING_SCHEDULED"
+    SHIPPING_FAILED = "SHIPPING_FAILED"
+    PAYMENT_REFUNDED = "PAYMENT_REFUNDED"
     INVENTORY_RELEASED = "INVENTORY_RELEASED"
+    # Parked for a person: the reconciler could not finish the saga (see shared.recovery).
+    NEEDS_ATTENTION = "NEEDS_ATTENTION"
 
 
-TERMINAL = frozenset({Status.INVENTORY_FAILED, Status.SHIPPING_SCHEDULED, Status.INVENTORY_RELEASED})
+TERMINAL = frozenset(
+    {
+        Status.INVENTORY_FAILED,
+        Status.SHIPPING_SCHEDULED,
+        Status.INVENTORY_RELEASED,
+        Status.NEEDS_ATTENTION,
+    }
+)
 
-# The saga's state machine. Releasing straight from INVENTORY_RESERVED covers a payment step
-# that crashed without deciding: the stock must still come back.
+# The saga's state machine. Compensation runs backwards through what was done: a refund before
+# the release. A payment or shipping step that failed for good (not a decline or a refusal, but
+# retries exhausted) is compensated from where it stopped: INVENTORY_RESERVED and
+# PAYMENT_CHARGED may go straight to the refund (which voids a payment that was never taken, and
+# then records PAYMENT_FAILED). Every open status may be parked as NEEDS_ATTENTION.
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.CREATED: frozenset({Status.INVENTORY_RESERVED, Status.INVENTORY_FAILED}),
     Status.INVENTORY_RESERVED: frozenset(
-        {Status.PAYMENT_CHARGED, Status.PAYMENT_FAILED, Status.INVENTORY_RELEASED}
+        {Status.PAYMENT_CHARGED, Status.PAYMENT_FAILED, Status.PAYMENT_REFUNDED}
     ),
-    Status.PAYMENT_CHARGED: frozenset({Status.SHIPPING_SCHEDULED}),
+    Status.PAYMENT_CHARGED: frozenset(
+        {Status.SHIPPING_SCHEDULED, Status.SHIPPING_FAILED, Status.PAYMENT_REFUNDED}
+    ),
+    Status.SHIPPING_FAILED: frozenset({Status.PAYMENT_REFUNDED}),
     Status.PAYMENT_FAILED: frozenset({Status.INVENTORY_RELEASED}),
+    Status.PAYMENT_REFUNDED: frozenset({Status.INVENTORY_RELEASED}),
 }
+TRANSITIONS = {
+    status: targets | {Status.NEEDS_ATTENTION} for status, targets in TRANSITIONS.items()
+}
+
 
 class InvalidTransition(Exception):
     def __init__(self, order_id: str, current: Status, wanted: Status) -> None:
@@ -39,7 +61,7 @@ class InvalidTransition(Exception):
         self.wanted = wanted
 
 
-def _now() -> str:
+def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
@@ -57,8 +79,13 @@ class Order:
     status: Status = Status.CREATED
     reservation_id: str | None = None
     payment_id: str | None = None
+    refund_id: str | None = None
     tracking_number: str | None = None
     failure_reason: str | None = None
+    # Set by the reconciler: how often it set this order's saga going again, and what it did
+    # last (kept after the order moves on, as a note for people).
+    recovery_attempts: int | None = None
+    last_recovery: str | None = None
     created_at: str = ""
     updated_at: str = ""
 
@@ -68,7 +95,7 @@ class Order:
     ) -> Order:
         """A new order. With a client's idempotency key the id is derived from it, so a retried
         request names the same order instead of placing a second one."""
-        now = _now()
+        now = now_iso()
         return cls(
             order_id=_order_id(customer_id, idempotency_key),
             customer_id=customer_id,
@@ -82,7 +109,16 @@ class Order:
     def advance(self, status: Status, **changes: object) -> Order:
         if status not in TRANSITIONS.get(self.status, frozenset()):
             raise InvalidTransition(self.order_id, self.status, status)
-        return replace(self, status=status, updated_at=_now(), **changes)
+        return replace(self, status=status, updated_at=now_iso(), **changes)
+
+    def noted(self, action: str) -> Order:
+        """The order after the reconciler acted on it, without moving its status."""
+        return replace(
+            self,
+            recovery_attempts=(self.recovery_attempts or 0) + 1,
+            last_recovery=action,
+            updated_at=now_iso(),
+        )
 
     def same_request(self, other: Order) -> bool:
         mine = (self.customer_id, self.sku, self.quantity, self.amount)
@@ -96,14 +132,16 @@ class Order:
         """The order as stored and as shown by the API: camelCase keys, unset fields left out."""
         fields = {k: v for k, v in asdict(self).items() if v is not None}
         fields["status"] = str(self.status)
-        return {_camel(k): v for k, v in fields.items()}
+        return {camel(k): v for k, v in fields.items()}
 
     @classmethod
     def from_record(cls, record: dict) -> Order:
-        fields = {_snake(k): v for k, v in record.items() if _snake(k) in cls.__dataclass_fields__}
+        fields = {snake(k): v for k, v in record.items() if snake(k) in cls.__dataclass_fields__}
         fields["status"] = Status(fields["status"])
         fields["quantity"] = int(fields["quantity"])
         fields["amount"] = Decimal(str(fields["amount"]))
+        if fields.get("recovery_attempts") is not None:
+            fields["recovery_attempts"] = int(fields["recovery_attempts"])
         return cls(**fields)
 
 
@@ -117,10 +155,12 @@ def _order_id(customer_id: str, idempotency_key: str) -> str:
     return str(uuid.uuid5(_ORDER_NAMESPACE, f"{customer_id}/{idempotency_key}"))
 
 
-def _camel(name: str) -> str:
+def camel(name: str) -> str:
+    """`reservation_id` -> `reservationId`: the one converter between Python and record names."""
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
 
 
-def _snake(name: str) -> str:
+def snake(name: str) -> str:
+    """`reservationId` -> `reservation_id`."""
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)

@@ -1,0 +1,128 @@
+"""The reconciler: finds orders whose saga stopped moving and drives each one to an end.
+
+Plain rules over two ports: the store's index of open orders, and a `SagaDriver` per style
+(orchestration looks at the order's execution and starts a new one; choreography re-publishes
+the event the order waits on). Both rely on the steps being idempotent and re-entrant
+(shared.steps): setting the saga going again replays what was done and goes on from there.
+
+An order is looked at once it has not moved for `stuck_after`. Each time the reconciler acts it
+notes it on the order (attempt count, what it did, a new last update), so it looks again only
+after another `stuck_after`. After `max_attempts` it parks the order as NEEDS_ATTENTION, with the
+reason, for a person: never silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from .domain.errors import StaleOrder
+from .domain.order import Order, Status
+from .events import (
+    InventoryReserved,
+    Message,
+    OrderCreated,
+    PaymentCharged,
+    PaymentFailed,
+    PaymentRefunded,
+    ShippingFailed,
+)
+from .ports import SagaStore
+from .steps import outcome_event
+
+DEFAULT_STUCK_AFTER = timedelta(minutes=2)
+DEFAULT_MAX_ATTEMPTS = 5
+
+# The event that starts the step an order in each open status waits for.
+WAITING_ON: dict[Status, type[Message]] = {
+    Status.CREATED: OrderCreated,
+    Status.INVENTORY_RESERVED: InventoryReserved,
+    Status.PAYMENT_CHARGED: PaymentCharged,
+    Status.SHIPPING_FAILED: ShippingFailed,
+    Status.PAYMENT_FAILED: PaymentFailed,
+    Status.PAYMENT_REFUNDED: PaymentRefunded,
+}
+
+
+class SagaState(StrEnum):
+    RUNNING = "running"  # something is driving the order now: leave it
+    STOPPED = "stopped"  # nothing is: set it going again
+    UNKNOWN = "unknown"  # the style cannot tell (choreography): act as if stopped
+
+
+class Action(StrEnum):
+    LEFT = "left running"
+    RESUMED = "resumed"
+    PARKED = "parked for a person"
+
+
+class SagaDriver(Protocol):
+    def state(self, order: Order) -> SagaState: ...
+
+    def resume(self, order: Order) -> str:
+        """Set the saga of `order` going again (`order.recovery_attempts` counts this attempt);
+        returns what was done, in a few words."""
+
+
+@dataclass(frozen=True)
+class Recovery:
+    order_id: str
+    status: Status
+    action: Action
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Round:
+    recoveries: list[Recovery]
+    oldest_open_seconds: float
+
+
+def waiting_on(order: Order) -> Message:
+    return outcome_event(order, WAITING_ON[order.status])
+
+
+def decide(order: Order, saga: SagaState, max_attempts: int) -> Action:
+    if saga is SagaState.RUNNING:
+        return Action.LEFT
+    if (order.recovery_attempts or 0) >= max_attempts:
+        return Action.PARKED
+    return Action.RESUMED
+
+
+def reconcile(
+    store: SagaStore,
+    driver: SagaDriver,
+    now: datetime,
+    stuck_after: timedelta = DEFAULT_STUCK_AFTER,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> Round:
+    open_orders = store.open_orders(updated_before=now.isoformat(timespec="milliseconds"))
+    cutoff = (now - stuck_after).isoformat(timespec="milliseconds")
+    recoveries = []
+    for order in (o for o in open_orders if o.updated_at < cutoff):
+        try:
+            recoveries.append(_recover(store, driver, order, max_attempts))
+        except StaleOrder:
+            continue  # it moved while we looked: not stuck
+    oldest = min((o.updated_at for o in open_orders), default=None)
+    age = (now - datetime.fromisoformat(oldest)).total_seconds() if oldest else 0.0
+    return Round(recoveries, max(age, 0.0))
+
+
+def _recover(store: SagaStore, driver: SagaDriver, order: Order, max_attempts: int) -> Recovery:
+    action = decide(order, driver.state(order), max_attempts)
+    if action is Action.LEFT:
+        return Recovery(order.order_id, order.status, action)
+    if action is Action.PARKED:
+        reason = f"stuck in {order.status} after {order.recovery_attempts} recovery attempts"
+        if order.failure_reason:
+            reason += f" ({order.failure_reason})"
+        store.transition(order.advance(Status.NEEDS_ATTENTION, failure_reason=reason), order.status)
+        return Recovery(order.order_id, order.status, action, reason)
+    attempt = order.noted(f"resumed from {order.status}")
+    store.note(attempt, seen=order)  # claim the attempt before acting: at most one per round
+    detail = driver.resume(attempt)
+    return Recovery(order.order_id, order.status, action, detail)
