@@ -12,7 +12,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help install bundle synth up down status deploy deploy-orchestration deploy-choreography \
-        destroy trigger compare chaos dlq faults bench demo test test-unit test-executor test-e2e lock
+        destroy trigger compare chaos stuck dlq faults bench demo test test-unit test-executor test-e2e lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -55,14 +55,17 @@ deploy: install ## deploy both styles
 destroy: ## remove both stacks
 	@$(PY) -m tools.deploy destroy orchestration choreography
 
-trigger: ## run orders: STYLE=orchestration|choreography SCENARIO=happy|out-of-stock|declined
+trigger: ## run orders: STYLE=orchestration|choreography SCENARIO=happy|out-of-stock|declined|undeliverable
 	@$(PY) -m tools.trigger $(if $(STYLE),--style $(STYLE)) $(if $(SCENARIO),--scenario $(SCENARIO))
 
 compare: ## trace both styles on the scenarios (or ORDERS="style:id ..."), print the comparison, write report/
 	@$(PY) -m tools.compare $(if $(ORDERS),--orders $(ORDERS)) $(ARGS)
 
-chaos: ## randomized faults + duplicates + concurrency on both styles; N=orders SEED=seed RATE=fault rate
-	@$(PY) -m tools.chaos --orders $(or $(N),40) --seed $(or $(SEED),7) --fault-rate $(or $(RATE),0.2)
+chaos: ## faults, duplicates, killed sagas and concurrency on both styles; N=orders SEED= RATE=fault rate KILL=share killed
+	@$(PY) -m tools.chaos --orders $(or $(N),40) --seed $(or $(SEED),7) --fault-rate $(or $(RATE),0.2) --kill $(or $(KILL),0.1)
+
+stuck: ## the operator's view: open orders, orders waiting for a person, DLQ depth, alarms (JSON=1 for JSON)
+	@$(PY) -m tools.stuck $(if $(STYLE),--style $(STYLE)) $(if $(JSON),--json)
 
 dlq: ## list choreography's dead-letter queue; `make dlq ACTION=redrive` sends it back
 	@$(PY) -m tools.dlq $(or $(ACTION),list)

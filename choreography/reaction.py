@@ -1,29 +1,52 @@
-"""How a saga step becomes a choreography service: it reacts to its trigger event from the bus
+"""How a saga step becomes a choreography service: it reacts to its trigger events from the bus
 (ROUTES says which) and publishes its outcome there. It knows no other service."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from aws_lambda_powertools.utilities.parser import envelopes, event_parser
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
 from shared import faults
-from shared.entrypoints.runtime import event_publisher, logger, saga_store
+from shared.domain.errors import SagaError
+from shared.entrypoints.runtime import event_publisher, logger, run_step
 from shared.events import ROUTES, Message
 
 
+def trigger(step: str, envelope: EventBridgeModel) -> Message:
+    """The bus event's detail as the step's trigger event; a detail-type the step does not
+    react to is a wiring error, not something to act on."""
+    for event_type in ROUTES[step]:
+        if event_type.detail_type() == envelope.detail_type:
+            return event_type.model_validate(envelope.detail)
+    raise ValueError(f"{step} does not react to {envelope.detail_type}")
+
+
 def reaction(step: Callable):
+    name = step.__name__
+
     @logger.inject_lambda_context(correlation_id_path="detail.orderId")
-    @event_parser(model=ROUTES[step.__name__], envelope=envelopes.EventBridgeEnvelope)
-    def handler(event: Message, context) -> dict:
-        logger.info("step started", extra={"step": step.__name__})
-        faults.maybe_fail(step.__name__, faults.BEFORE)
-        outcome = step(event, saga_store())
-        faults.maybe_fail(step.__name__, faults.AFTER)
+    @event_parser(model=EventBridgeModel)
+    def handler(envelope: EventBridgeModel, context) -> dict | None:
+        event = trigger(name, envelope)
+        logger.info("step started", extra={"step": name})
+        faults.maybe_fail(name, faults.BEFORE)
+        try:
+            outcome = run_step(step, event)
+        except SagaError as answer:
+            # A late delivery to an order that was parked or shipped: nothing to publish, and
+            # nothing to retry (the order's record says what happened).
+            logger.info("step skipped", extra={"step": name, "reason": str(answer)})
+            return None
+        faults.maybe_fail(name, faults.AFTER)
+        if faults.drop_outcome():
+            logger.info("outcome dropped (injected)", extra={"step": name})
+            return None
         # Published on every delivery, duplicates included: if an earlier delivery stored the
         # outcome but died before publishing it, this is what moves the saga on.
         event_publisher().publish(outcome)
-        logger.info("step done", extra={"step": step.__name__, "outcome": outcome.detail_type()})
+        logger.info("step done", extra={"step": name, "outcome": outcome.detail_type()})
         return outcome.to_json_dict()
 
     return handler

@@ -1,9 +1,14 @@
 """Fault injection, to show the saga's guarantees hold when steps fail. Off unless a function's
-environment sets SAGA_FAULT_RATE (0 to 1; `python -m tools.faults` sets it on deployed functions).
+environment sets SAGA_FAULT_RATE or SAGA_DROP_RATE (0 to 1; `python -m tools.faults` and
+`make chaos` set them on deployed functions).
 
-An invocation then fails with about that probability, at one of two points (half the rate
-each): before its step runs, or after the step's write is committed but before its answer goes
-out — the nasty case, where the work is done and the retry must not do it twice.
+SAGA_FAULT_RATE: an invocation fails with about that probability, at one of two points (half
+the rate each): before its step runs, or after the step's write is committed but before its
+answer goes out — the nasty case, where the work is done (a charge taken, a refund made) and the
+retry must not do it twice.
+
+SAGA_DROP_RATE (choreography): a step's outcome event is lost after the step committed, with no
+error and so no retry: only the reconciler can notice the saga stopped.
 """
 
 from __future__ import annotations
@@ -15,10 +20,19 @@ BEFORE, AFTER = "before", "after"
 
 
 class TransientFault(Exception):
-    """An injected failure that a retry gets past. Step Functions retries it by this name."""
+    """An injected failure that a retry gets past."""
+
+
+def _rate(variable: str) -> float:
+    return float(os.environ.get(variable) or 0)
 
 
 def maybe_fail(step: str, point: str) -> None:
-    rate = float(os.environ.get("SAGA_FAULT_RATE") or 0)
+    rate = _rate("SAGA_FAULT_RATE")
     if rate and random.random() < rate / 2:
         raise TransientFault(f"injected fault {point} {step}")
+
+
+def drop_outcome() -> bool:
+    rate = _rate("SAGA_DROP_RATE")
+    return bool(rate) and random.random() < rate

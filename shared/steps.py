@@ -72,7 +72,10 @@ def create_order(
     try:
         store.add(order)
     except OrderExists:
-        existing = _load(store, order.order_id)
+        # The order as it stands, even if parked: a retried request is answered, not refused.
+        existing = store.get(order.order_id)
+        if existing is None:
+            raise OrderNotFound(order.order_id) from None
         if not existing.same_request(order):
             raise IdempotencyConflict(f"idempotency key already used for order {order.order_id}")
         return existing, False
@@ -152,7 +155,11 @@ def refund_payment(
     if refund_id is None:
         failed = order.advance(Status.PAYMENT_FAILED, failure_reason=reason)
         return _commit(store, order, failed, PaymentFailed)
-    refunded = order.advance(Status.PAYMENT_REFUNDED, refund_id=refund_id, failure_reason=reason)
+    # A charge whose answer was lost is known to the ledger only: record its id with the refund.
+    payment_id = order.payment_id or _charge_id(ledger, order.order_id)
+    refunded = order.advance(
+        Status.PAYMENT_REFUNDED, payment_id=payment_id, refund_id=refund_id, failure_reason=reason
+    )
     return _commit(store, order, refunded, PaymentRefunded)
 
 
@@ -198,6 +205,10 @@ def _load(store: SagaStore, order_id: str) -> Order:
     if order.status is Status.NEEDS_ATTENTION:
         raise OrderNeedsAttention(f"order {order_id} waits for a person: {order.failure_reason}")
     return order
+
+
+def _charge_id(ledger: PaymentLedger, order_id: str) -> str:
+    return next(e.entry_id for e in ledger.entries(order_id) if e.entry is payment.Entry.CHARGE)
 
 
 def _require(order: Order, *statuses: Status) -> None:

@@ -9,6 +9,9 @@ from functools import cache
 import boto3
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from shared.adapters.dynamodb import DynamoSagaStore
+from shared.adapters.ledger import DynamoPaymentLedger
+
 ENDPOINT = os.environ.get("LOCALSTACK_ENDPOINT", "http://127.0.0.1:4566")
 REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
 STACKS = {"orchestration": "SagaOrchestration", "choreography": "SagaChoreography"}
@@ -57,6 +60,16 @@ def outputs(style: str) -> dict[str, str]:
     if not found["StackStatus"].endswith("_COMPLETE") or "RestApiId" not in values:
         raise NotDeployed(f"error: stack {stack} is {found['StackStatus']}: run `make deploy-{style}`")
     return values
+
+
+def store(style: str) -> DynamoSagaStore:
+    """The deployed style's orders and stock, through the runtime's own adapter."""
+    out = outputs(style)
+    return DynamoSagaStore(out["OrdersTableName"], out["InventoryTableName"], client=client("dynamodb"))
+
+
+def ledger(style: str) -> DynamoPaymentLedger:
+    return DynamoPaymentLedger(outputs(style)["PaymentsTableName"], client=client("dynamodb"))
 
 
 def api_url(style: str) -> str:

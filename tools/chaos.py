@@ -1,30 +1,43 @@
 """Randomized resilience run on the deployed stacks: many orders against low stock, with faults
-injected into every step and duplicate deliveries, then every guarantee checked.
+injected into every step (the outbox relay and the compensations included), duplicate
+deliveries, and sagas killed mid-way, then every guarantee checked on the orders, the stock and
+the payment ledger.
 
-    python -m tools.chaos [--orders 40] [--seed 7] [--fault-rate 0.2] [--duplicates 0.25]
+    python -m tools.chaos [--orders 40] [--seed 7] [--fault-rate 0.2] [--duplicates 0.25] [--kill 0.1]
 
-The seed fixes the orders (scenario mix, quantities) and which of them are delivered twice, so
-a run can be repeated; the fault draws happen inside the Lambdas. Exits non-zero on any
+Faults: each step invocation fails with about `--fault-rate`, half before its write and half
+after it (a lost answer: after a charge, a refund, a start). Killed sagas (`--kill`, a share of
+the orders): orchestration stops their executions while they run; choreography drops step
+outcomes on the bus. Only the reconciler can finish those, so with `--kill` the run waits up to
+the deployment's stuck-order deadline plus two reconciler periods.
+
+The seed fixes the orders (scenario mix, quantities), which are delivered twice and which
+executions are stopped; the fault draws happen inside the Lambdas. Exits non-zero on any
 invariant violation.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from rich.console import Console
 from rich.table import Table
 
-from tools import aws, dlq, faults, invariants, trigger
+from shared.adapters.eventbridge import EventBridgePublisher
+from shared.adapters.stepfunctions import StepFunctionsStarter
+from shared.domain.order import Order
+from shared.events import OrderCreated
+from shared.steps import outcome_event
+from tools import aws, faults, invariants, trigger
+from tools.console import console
+from tools.scenarios import SCENARIOS
 
-MIX = (("happy", 7), ("declined", 2), ("out-of-stock", 1))
-CUSTOMERS = {"happy": "CUST-1", "declined": "CUST-DECLINE", "out-of-stock": "CUST-1"}
+MIX = (("happy", 6), ("declined", 2), ("out-of-stock", 1), ("undeliverable", 1))
+RECONCILER_PERIOD = 60
 
 
 @dataclass
@@ -35,39 +48,65 @@ class ChaosResult:
     stock_after: int = 0
     duplicates: int = 0
     faults: int = 0
-    redriven: int = 0
+    killed: int = 0
     records: list[dict] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
 
     @property
     def compensations(self) -> int:
-        return sum(r["status"] == "INVENTORY_RELEASED" for r in self.records)
+        return sum(r["status"] == invariants.RELEASED for r in self.records)
+
+    @property
+    def refunds(self) -> int:
+        return sum(bool(r.get("refundId")) for r in self.records)
+
+    @property
+    def recovered(self) -> int:
+        return sum(bool(r.get("recoveryAttempts")) for r in self.records)
 
 
 def plan(rng: random.Random, orders: int, sku: str) -> list[dict]:
     names = rng.choices([n for n, _ in MIX], weights=[w for _, w in MIX], k=orders)
-    return [
-        {"customerId": CUSTOMERS[n], "sku": "OUT-OF-STOCK" if n == "out-of-stock" else sku,
-         "quantity": rng.randint(1, 3), "amount": round(rng.uniform(5, 500), 2)}
-        for n in names
-    ]  # fmt: skip
+    bodies = []
+    for name in names:
+        body = dict(SCENARIOS[name].order, quantity=rng.randint(1, 3), amount=round(rng.uniform(5, 500), 2))
+        if name != "out-of-stock":
+            body["sku"] = sku
+        bodies.append(body)
+    return bodies
 
 
 def deliver_again(style: str, record: dict) -> None:
-    """The saga's start delivered a second time, as at-least-once delivery may."""
-    created = {k: record[k] for k in ("orderId", "customerId", "sku", "quantity", "amount")}
+    """The saga's start delivered a second time, as at-least-once delivery may, through the
+    style's own starter."""
+    event = outcome_event(Order.from_record(record), OrderCreated)
     out = aws.outputs(style)
     if style == "choreography":
-        aws.client("events").put_events(Entries=[{
-            "EventBusName": out["EventBusName"], "Source": "saga.orders",
-            "DetailType": "OrderCreated", "Detail": json.dumps(created),
-        }])  # fmt: skip
-        return
+        EventBridgePublisher(out["EventBusName"], aws.client("events")).start(event)
+    else:
+        StepFunctionsStarter(out["StateMachineArn"], aws.client("stepfunctions")).start(event)
+
+
+def recovery_wait(style: str) -> float:
+    """The deployment's stuck-order deadline plus two reconciler periods (and some slack)."""
+    name = aws.outputs(style)["ReconcilerFunctionName"]
+    config = aws.client("lambda").get_function_configuration(FunctionName=name)
+    stuck_after = float(config["Environment"]["Variables"]["STUCK_AFTER_SECONDS"])
+    return stuck_after + 2 * RECONCILER_PERIOD + 30
+
+
+def kill(style: str, order_ids: list[str]) -> int:
+    """Stop the executions of these orders that still run (orchestration); how many did."""
+    if style != "orchestration":
+        return 0
     sfn = aws.client("stepfunctions")
-    try:
-        sfn.start_execution(stateMachineArn=out["StateMachineArn"], name=record["orderId"], input=json.dumps(created))
-    except sfn.exceptions.ExecutionAlreadyExists:
-        pass
+    starter = StepFunctionsStarter(aws.outputs(style)["StateMachineArn"], sfn)
+    stopped = 0
+    for order_id in order_ids:
+        if starter.execution_status(order_id) == "RUNNING":
+            sfn.stop_execution(executionArn=starter.execution_arn(order_id), cause="chaos: killed mid-way")
+            stopped += 1
+    return stopped
 
 
 def count_faults(style: str, since_ms: int) -> int:
@@ -76,34 +115,40 @@ def count_faults(style: str, since_ms: int) -> int:
         group = f"/aws/lambda/{faults.function_name(style, step)}"
         pages = logs.get_paginator("filter_log_events").paginate(logGroupName=group, startTime=since_ms)
         # Filtered here too: LocalStack ignores startTime.
-        total += sum("TransientFault: injected fault" in e["message"] and e["timestamp"] >= since_ms
-                     for p in pages for e in p["events"])  # fmt: skip
+        total += sum(("TransientFault: injected fault" in e["message"] or "outcome dropped" in e["message"])
+                     and e["timestamp"] >= since_ms for p in pages for e in p["events"])  # fmt: skip
     return total
 
 
 def run(style: str, orders: int, seed: int, fault_rate: float, duplicate_share: float,
-        timeout: float = 120) -> ChaosResult:  # fmt: skip
+        kill_share: float = 0.0, timeout: float = 120) -> ChaosResult:  # fmt: skip
     rng = random.Random(f"{seed}-{style}")
     result = ChaosResult(style, orders, stock_before=max(1, orders // 2))
     sku = trigger.stocked_sku(style, result.stock_before, prefix="CHAOS")
     bodies = plan(rng, orders, sku)
     since_ms = int(time.time() * 1000) - 1000
+    drop = kill_share if style == "choreography" else 0
     faults.set_rate(style, fault_rate)
+    faults.set_rate(style, drop, variable=faults.DROP_RATE)
     try:
         with ThreadPoolExecutor(max_workers=8) as pool:
             answers = list(pool.map(lambda body: trigger.place_order(style, body), bodies))
         order_ids = [a.json()["orderId"] for a in answers if a.status_code == 201]
         refused = [f"{a.status_code} {a.text[:120]}" for a in answers if a.status_code != 201]
+        result.killed = kill(style, rng.sample(order_ids, k=int(len(order_ids) * kill_share)))
         twice = rng.sample(order_ids, k=int(len(order_ids) * duplicate_share))
         for record in settle(style, twice, timeout):
             deliver_again(style, record)
         result.duplicates = len(twice)
-        result.records = settle_with_redrive(style, order_ids, timeout, result)
+        result.records = settle(style, order_ids, timeout + (recovery_wait(style) if kill_share else 0))
     finally:
         faults.set_rate(style, 0)
+        faults.set_rate(style, 0, variable=faults.DROP_RATE)
     result.stock_after = trigger.stock(style, sku)
-    result.faults = count_faults(style, since_ms)
-    result.violations = invariants.violations(result.records, result.stock_before, result.stock_after)
+    result.faults = count_faults(style, since_ms) + result.killed
+    ledger = aws.ledger(style)
+    entries = {oid: ledger.entries(oid) for oid in order_ids}
+    result.violations = invariants.violations(result.records, result.stock_before, result.stock_after, entries)
     if refused:
         result.violations.append(f"{len(refused)} orders refused by the API: {'; '.join(refused)}")
     return result
@@ -121,32 +166,21 @@ def settle(style: str, order_ids: list[str], timeout: float) -> list[dict]:
     return records
 
 
-def settle_with_redrive(style: str, order_ids: list[str], timeout: float, result: ChaosResult) -> list[dict]:
-    records = settle(style, order_ids, timeout)
-    stuck = [r["orderId"] for r in records if r["status"] not in trigger.TERMINAL_STATUSES]
-    if not stuck or style != "choreography":
-        return records
-    # Choreography parks what failed all its retries in the dead-letter queue: redrive it.
-    queue = aws.outputs(style)["DeadLetterQueueUrl"]
-    result.redriven = dlq.redrive(queue, dlq.receive_all(queue))
-    return settle(style, order_ids, timeout)
-
-
 def report(results: list[ChaosResult]) -> None:
-    table = Table(title="chaos: invariants under faults, duplicates and concurrency")
-    columns = ("style", "orders", "faults injected", "duplicates", "redriven from DLQ",
-               "compensations", "stock before → after", "violations")  # fmt: skip
+    table = Table(title="chaos: invariants under faults, duplicates, killed sagas and concurrency")
+    columns = ("style", "orders", "faults injected", "sagas killed", "duplicates", "recovered by reconciler",
+               "refunds", "compensations", "stock before → after", "violations")  # fmt: skip
     for column in columns:
         table.add_column(column)
     for r in results:
-        table.add_row(r.style, str(r.orders), str(r.faults), str(r.duplicates), str(r.redriven),
-                      str(r.compensations), f"{r.stock_before} → {r.stock_after}",
+        table.add_row(r.style, str(r.orders), str(r.faults), str(r.killed), str(r.duplicates), str(r.recovered),
+                      str(r.refunds), str(r.compensations), f"{r.stock_before} → {r.stock_after}",
                       f"[{'red' if r.violations else 'green'}]{len(r.violations)}")  # fmt: skip
-    console = Console()
-    console.print(table)
+    out = console()
+    out.print(table)
     for r in results:
         for violation in r.violations:
-            console.print(f"[red]{r.style}: {violation}")
+            out.print(f"[red]{r.style}: {violation}")
 
 
 def main() -> None:
@@ -155,9 +189,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--fault-rate", type=float, default=0.2)
     parser.add_argument("--duplicates", type=float, default=0.25, help="share of orders delivered twice")
+    parser.add_argument("--kill", type=float, default=0.0, help="share of sagas killed mid-way")
     parser.add_argument("--style", choices=aws.STYLES, action="append")
     args = parser.parse_args()
-    results = [run(s, args.orders, args.seed, args.fault_rate, args.duplicates) for s in args.style or aws.STYLES]
+    for name, value in (("--fault-rate", args.fault_rate), ("--duplicates", args.duplicates), ("--kill", args.kill)):
+        if not 0 <= value <= 1:
+            parser.error(f"{name} must be between 0 and 1")
+    if args.orders < 1:
+        parser.error("--orders must be at least 1")
+    results = [run(s, args.orders, args.seed, args.fault_rate, args.duplicates, args.kill)
+               for s in args.style or aws.STYLES]  # fmt: skip
     report(results)
     sys.exit(1 if any(r.violations for r in results) else 0)
 

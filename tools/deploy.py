@@ -14,7 +14,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from tools import aws, bundle_lambda, trigger
+from tools import aws, bundle_lambda
 from tools.scenarios import DEMO_SKU, DEMO_STOCK
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +52,7 @@ def deploy(styles: list[str]) -> None:
     cdk("deploy", *(aws.STACKS[s] for s in styles))
     for style in styles:
         aws.outputs.cache_clear()
-        trigger.set_stock(style, DEMO_SKU, DEMO_STOCK)
+        aws.store(style).set_stock(DEMO_SKU, DEMO_STOCK)
         describe(style)
 
 

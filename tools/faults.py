@@ -10,24 +10,31 @@ from __future__ import annotations
 
 import argparse
 
+from shared.entrypoints.start_saga import STEP as START_SAGA
 from shared.events import ROUTES
 from tools import aws
 
-STEPS = tuple(ROUTES)
+# The saga's steps and the outbox relay that starts it (shared.entrypoints.start_saga).
+STEPS = (*ROUTES, START_SAGA)
+FAULT_RATE, DROP_RATE = "SAGA_FAULT_RATE", "SAGA_DROP_RATE"
 
 
 def function_name(style: str, step: str) -> str:
     return f"{aws.STACKS[style]}-{step.replace('_', '-')}"
 
 
-def set_rate(style: str, rate: float, steps: tuple[str, ...] = STEPS) -> None:
+def set_rate(
+    style: str, rate: float, steps: tuple[str, ...] = STEPS, variable: str = FAULT_RATE
+) -> None:
     lam = aws.client("lambda")
     for step in steps:
         name = function_name(style, step)
         variables = lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
-        variables.pop("SAGA_FAULT_RATE", None)
+        if variables.get(variable) == (str(rate) if rate else None):
+            continue  # already so: no version swap
+        variables.pop(variable, None)
         if rate:
-            variables["SAGA_FAULT_RATE"] = str(rate)
+            variables[variable] = str(rate)
         lam.update_function_configuration(FunctionName=name, Environment={"Variables": variables})
         lam.get_waiter("function_updated_v2").wait(FunctionName=name)
 

@@ -1,8 +1,11 @@
-"""The three orders every demo, test and comparison runs, with the outcome each must reach."""
+"""The four orders every demo, test and comparison runs, with the outcome each must reach."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from shared.domain.payment import DECLINED_CUSTOMER
+from shared.domain.shipping import UNDELIVERABLE_CUSTOMER, UNDELIVERABLE_REASON
 
 DEMO_SKU = "DEMO-SKU"
 DEMO_STOCK = 1000
@@ -23,6 +26,7 @@ SCENARIOS = {
     for s in (
         Scenario("happy", _BASE, "SHIPPING_SCHEDULED"),
         Scenario("out-of-stock", {**_BASE, "sku": "OUT-OF-STOCK"}, "INVENTORY_FAILED", "out of stock"),
-        Scenario("declined", {**_BASE, "customerId": "CUST-DECLINE"}, "INVENTORY_RELEASED", "card declined"),
+        Scenario("declined", {**_BASE, "customerId": DECLINED_CUSTOMER}, "INVENTORY_RELEASED", "card declined"),
+        Scenario("undeliverable", {**_BASE, "customerId": UNDELIVERABLE_CUSTOMER}, "INVENTORY_RELEASED", UNDELIVERABLE_REASON),
     )
 }  # fmt: skip

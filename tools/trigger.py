@@ -1,6 +1,6 @@
 """Send scenario orders through a deployed style's API and wait for each to finish.
 
-    python -m tools.trigger [--style orchestration|choreography] [--scenario happy|out-of-stock|declined]
+    python -m tools.trigger [--style orchestration|choreography] [--scenario happy|out-of-stock|declined|undeliverable]
 
 Prints each order's final record as JSON. Exits non-zero if an order does not reach a terminal
 status before the deadline, or reaches another outcome than its scenario's.
@@ -69,20 +69,13 @@ def wait_for_terminal(style: str, order_id: str, timeout: float) -> dict:
 
 
 def stock(style: str, sku: str) -> int:
-    table = aws.outputs(style)["InventoryTableName"]
-    item = aws.client("dynamodb").get_item(TableName=table, Key={"sku": {"S": sku}}, ConsistentRead=True)
-    return int(item.get("Item", {}).get("stock", {}).get("N", 0))
-
-
-def set_stock(style: str, sku: str, units: int) -> None:
-    table = aws.outputs(style)["InventoryTableName"]
-    aws.client("dynamodb").put_item(TableName=table, Item={"sku": {"S": sku}, "stock": {"N": str(units)}})
+    return aws.store(style).stock(sku)
 
 
 def stocked_sku(style: str, units: int, prefix: str) -> str:
     """A new SKU holding `units`, so a run's stock checks are not disturbed by other orders."""
     sku = f"{prefix}-{uuid.uuid4().hex[:8].upper()}"
-    set_stock(style, sku, units)
+    aws.store(style).set_stock(sku, units)
     return sku
 
 

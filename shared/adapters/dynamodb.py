@@ -33,7 +33,7 @@ class DynamoSagaStore:
 
     def add(self, order: Order) -> None:
         try:
-            self._client.putitem(
+            self._client.put_item(
                 TableName=self._orders,
                 Item=_stored(order),
                 ConditionExpression="attribute_not_exists(orderId)",
@@ -42,7 +42,7 @@ class DynamoSagaStore:
             raise OrderExists(order.order_id) from error
 
     def get(self, order_id: str) -> Order | None:
-        found = self._client.getitem(
+        found = self._client.get_item(
             TableName=self._orders, Key=item({"orderId": order_id}), ConsistentRead=True
         )
         return Order.from_record(plain(found["Item"])) if "Item" in found else None
@@ -64,7 +64,7 @@ class DynamoSagaStore:
 
     def note(self, order: Order, seen: Order) -> None:
         try:
-            self._client.putitem(
+            self._client.put_item(
                 TableName=self._orders,
                 Item=_stored(order),
                 ConditionExpression="#status = :status AND updatedAt = :updated",
@@ -97,13 +97,13 @@ class DynamoSagaStore:
         return [Order.from_record(plain(i)) for page in pages for i in page["Items"]]
 
     def stock(self, sku: str) -> int:
-        found = self._client.getitem(
+        found = self._client.get_item(
             TableName=self._inventory_table, Key=item({"sku": sku}), ConsistentRead=True
         )
         return int(found["Item"]["stock"]["N"]) if "Item" in found else 0
 
     def set_stock(self, sku: str, units: int) -> None:
-        self._client.putitem(
+        self._client.put_item(
             TableName=self._inventory_table, Item=item({"sku": sku, "stock": units})
         )
 

@@ -1,4 +1,5 @@
-"""Choreography's publisher: every outcome goes on the one bus, and the bus decides who hears it."""
+"""Choreography's publisher and SagaDriver: every outcome goes on the one bus, and the bus
+decides who hears it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import json
 
 import boto3
 
+from ..domain.order import Order
 from ..events import Message, OrderCreated
+from ..recovery import SagaState, waiting_on
 
 
 class PublishFailed(Exception):
@@ -35,3 +38,19 @@ class EventBridgePublisher:
 
     def start(self, event: OrderCreated) -> None:
         self.publish(event)
+
+
+class EventBusDriver:
+    """The reconciler's view of a choreographed saga: no one holds its state, so a stuck order
+    gets the event its status waits on published again (every step is idempotent)."""
+
+    def __init__(self, publisher: EventBridgePublisher) -> None:
+        self._publisher = publisher
+
+    def state(self, order: Order) -> SagaState:
+        return SagaState.UNKNOWN
+
+    def resume(self, order: Order) -> str:
+        event = waiting_on(order)
+        self._publisher.publish(event)
+        return f"re-published {event.detail_type()}"

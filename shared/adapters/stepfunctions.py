@@ -1,4 +1,5 @@
-"""Orchestration's SagaStarter: one state machine execution per order."""
+"""Orchestration's SagaStarter and SagaDriver: one state machine execution per order (and one
+more per recovery attempt)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,16 @@ import json
 
 import boto3
 
+from ..domain.order import Order
 from ..events import OrderCreated
+from ..recovery import SagaState
+from ..steps import outcome_event
+
+
+def execution_name(order_id: str, attempt: int = 0) -> str:
+    """The first execution is named by the orderId (a repeated start is a no-op, not a second
+    saga); the reconciler's restarts add the attempt: `<orderId>-r<n>`."""
+    return order_id if not attempt else f"{order_id}-r{attempt}"
 
 
 class StepFunctionsStarter:
@@ -14,13 +24,45 @@ class StepFunctionsStarter:
         self._client = client or boto3.client("stepfunctions")
         self._arn = state_machine_arn
 
-    def start(self, event: OrderCreated) -> None:
-        # The orderId as execution name makes a repeated start a no-op, not a second saga.
+    def start(self, event: OrderCreated, name: str | None = None) -> bool:
+        """False if an execution of that name exists already."""
         try:
             self._client.start_execution(
                 stateMachineArn=self._arn,
-                name=event.order_id,
+                name=name or execution_name(event.order_id),
                 input=json.dumps(event.to_json_dict()),
             )
+            return True
         except self._client.exceptions.ExecutionAlreadyExists:
-            pass
+            return False
+
+    def execution_arn(self, name: str) -> str:
+        return f"{self._arn.replace(':stateMachine:', ':execution:')}:{name}"
+
+    def execution_status(self, name: str) -> str | None:
+        """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, or None if there is no such execution."""
+        try:
+            return self._client.describe_execution(executionArn=self.execution_arn(name))["status"]
+        except self._client.exceptions.ExecutionDoesNotExist:
+            return None
+
+
+class StepFunctionsDriver:
+    """The reconciler's view of an orchestrated saga: the order's latest execution.
+
+    A stopped saga gets a new execution from the first state: the steps replay what the order
+    recorded and the state machine goes on from there (the same on AWS and LocalStack, which has
+    no RedriveExecution)."""
+
+    def __init__(self, starter: StepFunctionsStarter) -> None:
+        self._starter = starter
+
+    def state(self, order: Order) -> SagaState:
+        name = execution_name(order.order_id, order.recovery_attempts or 0)
+        running = self._starter.execution_status(name) == "RUNNING"
+        return SagaState.RUNNING if running else SagaState.STOPPED
+
+    def resume(self, order: Order) -> str:
+        name = execution_name(order.order_id, order.recovery_attempts or 0)
+        started = self._starter.start(outcome_event(order, OrderCreated), name=name)
+        return f"started execution {name}" if started else f"execution {name} existed"

@@ -6,7 +6,6 @@ Each style's create_order handler is this, given its own way to start the saga.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
@@ -15,7 +14,6 @@ from pydantic import ValidationError
 from .. import steps
 from ..domain.errors import IdempotencyConflict
 from ..events import OrderRequest
-from ..ports import SagaStarter
 from .http import json_response
 from .runtime import logger, saga_store
 
@@ -57,31 +55,32 @@ def _field_error(error: dict) -> dict:
     return {"field": field, "message": message}
 
 
-def create_order_handler(starter: Callable[[], SagaStarter]):
-    app = APIGatewayRestResolver()
+app = APIGatewayRestResolver()
 
-    @app.post("/orders")
-    def create_order():
-        request = parse_order_request(app.current_event.body)
-        key = idempotency_key(app.current_event.headers)
-        order, placed = steps.create_order(request, saga_store(), starter(), key)
-        logger.append_keys(orderId=order.order_id)
-        logger.info("order created" if placed else "order replayed", extra={"order": order.as_record()})
-        return json_response(201 if placed else 200, order.as_record())
 
-    @app.exception_handler(IdempotencyConflict)
-    def conflict(error: IdempotencyConflict):
-        field = {"field": IDEMPOTENCY_HEADER, "message": "already used for a different order"}
-        return json_response(409, {"message": str(error), "errors": [field]})
+@app.post("/orders")
+def create_order():
+    request = parse_order_request(app.current_event.body)
+    key = idempotency_key(app.current_event.headers)
+    order, placed = steps.create_order(request, saga_store(), key)
+    logger.append_keys(orderId=order.order_id)
+    logger.info("order created" if placed else "order replayed", extra={"order": order.as_record()})
+    return json_response(201 if placed else 200, order.as_record())
 
-    @app.exception_handler(InvalidOrder)
-    def invalid_order(error: InvalidOrder):
-        logger.info("order refused", extra={"errors": error.errors})
-        fields = ", ".join(e["field"] for e in error.errors)
-        return json_response(400, {"message": f"invalid order: {fields}", "errors": error.errors})
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-    def handler(event: dict, context) -> dict:
-        return app.resolve(event, context)
+@app.exception_handler(IdempotencyConflict)
+def conflict(error: IdempotencyConflict):
+    field = {"field": IDEMPOTENCY_HEADER, "message": "already used for a different order"}
+    return json_response(409, {"message": str(error), "errors": [field]})
 
-    return handler
+
+@app.exception_handler(InvalidOrder)
+def invalid_order(error: InvalidOrder):
+    logger.info("order refused", extra={"errors": error.errors})
+    fields = ", ".join(e["field"] for e in error.errors)
+    return json_response(400, {"message": f"invalid order: {fields}", "errors": error.errors})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def handler(event: dict, context) -> dict:
+    return app.resolve(event, context)

@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+import inspect
 import os
+from collections.abc import Callable
 from functools import cache
 
 from aws_lambda_powertools import Logger
 
 from ..adapters.dynamodb import DynamoSagaStore
-from ..adapters.eventbridge import EventBridgePublisher
-from ..adapters.stepfunctions import StepFunctionsStarter
+from ..adapters.eventbridge import EventBridgePublisher, EventBusDriver
+from ..adapters.ledger import DynamoPaymentLedger
+from ..adapters.stepfunctions import StepFunctionsDriver, StepFunctionsStarter
+from ..events import Message
 
 logger = Logger()
 
@@ -21,6 +25,11 @@ def saga_store() -> DynamoSagaStore:
 
 
 @cache
+def payment_ledger() -> DynamoPaymentLedger:
+    return DynamoPaymentLedger(os.environ["PAYMENTS_TABLE"])
+
+
+@cache
 def event_publisher() -> EventBridgePublisher:
     return EventBridgePublisher(os.environ["EVENT_BUS_NAME"])
 
@@ -28,3 +37,32 @@ def event_publisher() -> EventBridgePublisher:
 @cache
 def state_machine_starter() -> StepFunctionsStarter:
     return StepFunctionsStarter(os.environ["STATE_MACHINE_ARN"])
+
+
+def run_step(step: Callable[..., Message], event: Message) -> Message:
+    """Run a saga step with the adapters it asks for: every step gets the store, the payment
+    steps the ledger too."""
+    if "ledger" in inspect.signature(step).parameters:
+        return step(event, saga_store(), payment_ledger())
+    return step(event, saga_store())
+
+
+
+@cache
+def state_machine_driver() -> StepFunctionsDriver:
+    return StepFunctionsDriver(state_machine_starter())
+
+
+@cache
+def event_bus_driver() -> EventBusDriver:
+    return EventBusDriver(event_publisher())
+
+
+CACHED = (
+    saga_store,
+    payment_ledger,
+    event_publisher,
+    state_machine_starter,
+    state_machine_driver,
+    event_bus_driver,
+)

@@ -28,15 +28,46 @@ def aws(monkeypatch):
 @pytest.fixture
 def tables(aws, monkeypatch):
     ddb = boto3.client("dynamodb")
-    for name, key in (("orders", "orderId"), ("inventory", "sku")):
-        ddb.create_table(
-            TableName=name,
-            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    ddb.create_table(
+        TableName="orders",
+        KeySchema=[{"AttributeName": "orderId", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": "S"}
+            for name in ("orderId", "watch", "updatedAt")
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "WatchList",
+                "KeySchema": [
+                    {"AttributeName": "watch", "KeyType": "HASH"},
+                    {"AttributeName": "updatedAt", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.create_table(
+        TableName="inventory",
+        KeySchema=[{"AttributeName": "sku", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "sku", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.create_table(
+        TableName="payments",
+        KeySchema=[
+            {"AttributeName": "orderId", "KeyType": "HASH"},
+            {"AttributeName": "entry", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "orderId", "AttributeType": "S"},
+            {"AttributeName": "entry", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
     monkeypatch.setenv("ORDERS_TABLE", "orders")
     monkeypatch.setenv("INVENTORY_TABLE", "inventory")
+    monkeypatch.setenv("PAYMENTS_TABLE", "payments")
     ddb.put_item(TableName="inventory", Item={"sku": {"S": "SKU-1"}, "stock": {"N": "5"}})
     return ddb
 

@@ -53,3 +53,30 @@ def bus_event(detail_type: str, source: str, detail: dict) -> dict:
         "resources": [],
         "detail": json.loads(json.dumps(detail)),
     }
+
+
+def stream_event(*images: dict, event_name: str = "INSERT") -> dict:
+    """A DynamoDB Streams batch as the event source mapping sends it: one record per image."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    serialize = TypeSerializer().serialize
+    return {
+        "Records": [
+            {
+                "eventID": str(uuid.uuid4()),
+                "eventName": event_name,
+                "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb",
+                "awsRegion": "us-east-1",
+                "dynamodb": {
+                    "Keys": {"orderId": {"S": image["orderId"]}},
+                    "NewImage": {k: serialize(v) for k, v in image.items()},
+                    "SequenceNumber": str(100 + n),
+                    "SizeBytes": 100,
+                    "StreamViewType": "NEW_IMAGE",
+                },
+                "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/x",
+            }
+            for n, image in enumerate(images)
+        ]
+    }

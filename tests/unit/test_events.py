@@ -6,14 +6,21 @@ from pydantic import ValidationError
 
 from shared.events import (
     EVENTS,
+    EVENTS_BY_NAME,
     ROUTES,
+    InventoryReleased,
     InventoryReserved,
     OrderCreated,
     OrderRequest,
+    PaymentCharged,
     PaymentFailed,
+    PaymentRefunded,
+    ShippingFailed,
+    StepFailed,
 )
 
 GOOD = {"customerId": "CUST-1", "sku": "SKU-1", "quantity": 2, "amount": 19.99}
+CHARGED = {**GOOD, "orderId": "o-1", "reservationId": "RES-1", "paymentId": "PAY-1"}
 
 
 def test_order_request_accepts_a_good_order():
@@ -73,10 +80,88 @@ def test_a_malformed_event_is_refused():
 
 
 def test_routes_wire_the_saga_in_order():
-    assert {step: event.__name__ for step, event in ROUTES.items()} == {
-        "reserve_inventory": "OrderCreated",
-        "charge_payment": "InventoryReserved",
-        "notify_shipping": "PaymentCharged",
-        "release_inventory": "PaymentFailed",
+    assert {step: [e.__name__ for e in events] for step, events in ROUTES.items()} == {
+        "reserve_inventory": ["OrderCreated"],
+        "charge_payment": ["InventoryReserved"],
+        "notify_shipping": ["PaymentCharged"],
+        "refund_payment": ["ShippingFailed"],
+        "release_inventory": ["PaymentFailed", "PaymentRefunded"],
     }
     assert OrderCreated.source == "saga.orders" and InventoryReserved.source == "saga.inventory"
+
+
+def test_every_routed_event_is_a_published_event():
+    assert {e for events in ROUTES.values() for e in events} <= set(EVENTS)
+
+
+def test_events_are_found_by_their_detail_type():
+    assert EVENTS_BY_NAME["ShippingFailed"] is ShippingFailed
+    assert EVENTS_BY_NAME["PaymentRefunded"] is PaymentRefunded
+    assert set(EVENTS_BY_NAME.values()) == set(EVENTS) and len(EVENTS_BY_NAME) == len(EVENTS)
+    assert "StepFailed" not in EVENTS_BY_NAME  # never on the bus
+
+
+@pytest.mark.parametrize(
+    ("event", "source"),
+    [
+        (ShippingFailed, "saga.shipping"),
+        (PaymentRefunded, "saga.payment"),
+        (InventoryReleased, "saga.inventory"),
+    ],
+)
+def test_new_events_come_from_the_service_that_decides_them(event, source):
+    assert event.source == source
+
+
+def test_shipping_failed_needs_the_charge_and_a_reason():
+    event = ShippingFailed.model_validate({**CHARGED, "reason": "address undeliverable"})
+    assert ShippingFailed.model_validate(event.to_json_dict()) == event
+    with pytest.raises(ValidationError):
+        ShippingFailed.model_validate(CHARGED)  # no reason
+    with pytest.raises(ValidationError):
+        ShippingFailed.model_validate({**CHARGED, "paymentId": None, "reason": "r"})
+
+
+def test_payment_refunded_needs_the_refund_id_and_a_reason():
+    event = PaymentRefunded.model_validate({**CHARGED, "refundId": "REF-1", "reason": "r"})
+    assert event.to_json_dict()["refundId"] == "REF-1"
+    with pytest.raises(ValidationError):
+        PaymentRefunded.model_validate({**CHARGED, "reason": "r"})
+    with pytest.raises(ValidationError):
+        PaymentRefunded.model_validate({**CHARGED, "refundId": 7, "reason": "r"})
+
+
+def test_inventory_released_carries_payment_and_refund_only_when_there_were_any():
+    declined = {**GOOD, "orderId": "o-1", "reservationId": "RES-1", "reason": "card declined"}
+    bare = InventoryReleased.model_validate(declined)
+    assert (bare.payment_id, bare.refund_id) == (None, None)
+    assert {"paymentId", "refundId"}.isdisjoint(bare.to_json_dict())
+    refunded = InventoryReleased.model_validate({**declined, "paymentId": "P", "refundId": "R"})
+    assert {"paymentId": "P", "refundId": "R"}.items() <= refunded.to_json_dict().items()
+    assert InventoryReleased.model_validate(refunded.to_json_dict()) == refunded
+
+
+def test_step_failed_is_just_the_order_and_why():
+    failed = StepFailed.model_validate({"orderId": "o-1", "reason": "States.Timeout"})
+    assert failed.to_json_dict() == {"orderId": "o-1", "reason": "States.Timeout"}
+    with pytest.raises(ValidationError):
+        StepFailed.model_validate({"orderId": "o-1"})
+    with pytest.raises(ValidationError):
+        StepFailed.model_validate({"orderId": "", "reason": "r"})
+    with pytest.raises(ValidationError):
+        StepFailed.model_validate({"orderId": "o-1", "reason": "r", "Cause": "x"})
+
+
+@pytest.mark.parametrize(
+    ("event", "body"),
+    [
+        (ShippingFailed, {**CHARGED, "reason": "r"}),
+        (PaymentRefunded, {**CHARGED, "refundId": "REF-1", "reason": "r"}),
+        (StepFailed, {"orderId": "o-1", "reason": "r"}),
+    ],
+)
+def test_new_events_refuse_unknown_fields(event, body):
+    event.model_validate(body)
+    with pytest.raises(ValidationError) as caught:
+        event.model_validate({**body, "surprise": 1})
+    assert [e["loc"][0] for e in caught.value.errors()] == ["surprise"]

@@ -7,32 +7,44 @@ from pydantic import ValidationError
 
 from choreography.handlers import charge_payment as c_charge
 from choreography.handlers import notify_shipping as c_notify
+from choreography.handlers import refund_payment as c_refund
 from choreography.handlers import release_inventory as c_release
 from choreography.handlers import reserve_inventory as c_reserve
 from orchestration.handlers import charge_payment as o_charge
 from orchestration.handlers import notify_shipping as o_notify
+from orchestration.handlers import refund_payment as o_refund
 from orchestration.handlers import release_inventory as o_release
 from orchestration.handlers import reserve_inventory as o_reserve
 from shared import faults
-from shared.domain.errors import OutOfStockError, PaymentDeclinedError
-from shared.entrypoints.runtime import saga_store
+from shared.domain.errors import (
+    AlreadyShipped,
+    OutOfStockError,
+    PaymentDeclinedError,
+    ShippingRefusedError,
+)
+from shared.domain.payment import Entry
+from shared.entrypoints.runtime import payment_ledger, saga_store
 from shared.events import (
     InventoryReserved,
     OrderCreated,
     OrderRequest,
     PaymentCharged,
     PaymentFailed,
+    PaymentRefunded,
+    ShippingFailed,
 )
-from shared.steps import create_order
-from tests.fakes import RecordingStarter
+from shared.steps import create_order, outcome_event
 from tests.unit.lambda_events import LambdaContext, bus_event
 
 
 def new_order(**overrides) -> dict:
     fields = {"customerId": "CUST-1", "sku": "SKU-1", "quantity": 2, "amount": 19.99}
-    starter = RecordingStarter()
-    create_order(OrderRequest.model_validate({**fields, **overrides}), saga_store(), starter)
-    return starter.started[0].to_json_dict()
+    order, _ = create_order(OrderRequest.model_validate({**fields, **overrides}), saga_store())
+    return outcome_event(order, OrderCreated).to_json_dict()
+
+
+def ledger(order_id: str) -> list[Entry]:
+    return sorted(e.entry for e in payment_ledger().entries(order_id))
 
 
 def invoke(module, event: dict) -> dict:
@@ -79,12 +91,52 @@ def test_orchestration_declined_payment_raises_then_compensation_releases(tables
         "Cause": '{"errorMessage": "card declined", "errorType": "PaymentDeclinedError"}',
     }
     released = invoke(o_release, {**reserved, "error": caught})
+    assert ledger(created["orderId"]) == []
     record = order(created["orderId"])
     assert record["status"] == "INVENTORY_RELEASED" and released["reason"] == "card declined"
     assert record["reservationId"] == reserved["reservationId"]
     assert saga_store().stock("SKU-1") == 5
     invoke(o_release, {**reserved, "error": caught})  # a retried compensation
     assert saga_store().stock("SKU-1") == 5
+
+
+def test_orchestration_undeliverable_order_is_refunded_then_released(tables):
+    created = new_order(customerId="CUST-UNDELIVERABLE")
+    charged = invoke(o_charge, invoke(o_reserve, created))
+    with pytest.raises(ShippingRefusedError, match="address undeliverable"):
+        invoke(o_notify, charged)
+    caught = {"Error": "ShippingRefusedError", "Cause": '{"errorMessage": "address undeliverable"}'}
+    refunded = invoke(o_refund, {**charged, "error": caught})
+    released = invoke(o_release, refunded)
+    record = order(created["orderId"])
+    assert record["status"] == "INVENTORY_RELEASED" and record["failureReason"] == "address undeliverable"
+    assert (record["paymentId"], record["refundId"]) == (charged["paymentId"], refunded["refundId"])
+    assert released["refundId"] == refunded["refundId"]
+    assert ledger(created["orderId"]) == [Entry.CHARGE, Entry.REFUND]
+    assert saga_store().stock("SKU-1") == 5
+
+
+def test_orchestration_charge_lost_after_it_was_recorded_is_refunded_not_stranded(tables):
+    created = new_order()
+    reserved = invoke(o_reserve, created)
+    invoke(o_charge, reserved)  # charged, but say its answer never reached the state machine
+    caught = {"Error": "States.Timeout", "Cause": ""}
+    refunded = invoke(o_refund, {**reserved, "error": caught})
+    invoke(o_release, refunded)
+    record = order(created["orderId"])
+    assert record["status"] == "INVENTORY_RELEASED" and record["refundId"]
+    assert record["failureReason"] == "shipping did not complete: States.Timeout"
+    assert ledger(created["orderId"]) == [Entry.CHARGE, Entry.REFUND]
+
+
+def test_orchestration_compensation_of_a_shipped_order_is_refused_by_name(tables):
+    created = new_order()
+    charged = invoke(o_charge, invoke(o_reserve, created))
+    invoke(o_notify, charged)  # shipped; its answer lost
+    with pytest.raises(AlreadyShipped):
+        invoke(o_refund, {**charged, "error": {"Error": "States.Timeout"}})
+    assert order(created["orderId"])["status"] == "SHIPPING_SCHEDULED"
+    assert ledger(created["orderId"]) == [Entry.CHARGE]
 
 
 def test_orchestration_task_refuses_malformed_input_and_changes_nothing(tables):
@@ -133,6 +185,33 @@ def test_choreography_decline_publishes_payment_failed_and_release_compensates(t
     ]
     assert order(created["orderId"])["status"] == "INVENTORY_RELEASED"
     assert saga_store().stock("SKU-1") == 5
+
+
+def test_choreography_undeliverable_order_is_refunded_then_released(tables, bus):
+    created = new_order(customerId="CUST-UNDELIVERABLE")
+    reserved = deliver(c_reserve, OrderCreated, created)
+    charged = deliver(c_charge, InventoryReserved, reserved)
+    failed = deliver(c_notify, PaymentCharged, charged)
+    refunded = deliver(c_refund, ShippingFailed, failed)
+    deliver(c_refund, ShippingFailed, failed)  # a duplicate refunds nothing twice
+    deliver(c_release, PaymentRefunded, refunded)
+    assert [t for _, t in published(bus)][2:] == [
+        "ShippingFailed",
+        "PaymentRefunded",
+        "PaymentRefunded",
+        "InventoryReleased",
+    ]
+    record = order(created["orderId"])
+    assert record["status"] == "INVENTORY_RELEASED" and record["refundId"] == refunded["refundId"]
+    assert ledger(created["orderId"]) == [Entry.CHARGE, Entry.REFUND]
+    assert saga_store().stock("SKU-1") == 5
+
+
+def test_choreography_service_refuses_an_event_it_does_not_react_to(tables, bus):
+    created = new_order()
+    with pytest.raises(ValueError, match="does not react to OrderCreated"):
+        deliver(c_release, OrderCreated, created)
+    assert bus.events() == []
 
 
 def test_choreography_out_of_stock_publishes_inventory_failed(tables, bus):

@@ -1,0 +1,4 @@
+from choreography.reaction import reaction
+from shared import steps
+
+handler = reaction(steps.refund_payment)

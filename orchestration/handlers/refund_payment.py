@@ -1,0 +1,4 @@
+from orchestration.task import compensation
+from shared import steps
+
+handler = compensation(steps.refund_payment)

@@ -1,0 +1,41 @@
+"""The reconciler, for both styles: run every minute by a schedule, it finds orders whose saga
+stopped moving and drives each to an end (shared.recovery), then reports the age of the stalest
+open order as a metric. Each style's reconcile handler is this, given its own SagaDriver."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from .. import recovery
+from ..adapters.metrics import CloudWatchMetrics
+from .runtime import logger, saga_store
+
+
+def settings() -> tuple[timedelta, int]:
+    stuck_after = float(os.environ.get("STUCK_AFTER_SECONDS") or 0) or None
+    attempts = int(os.environ.get("MAX_RECOVERY_ATTEMPTS") or recovery.DEFAULT_MAX_ATTEMPTS)
+    return (timedelta(seconds=stuck_after) if stuck_after else recovery.DEFAULT_STUCK_AFTER), attempts
+
+
+def reconcile_handler(driver: Callable[[], recovery.SagaDriver]):
+    @logger.inject_lambda_context
+    def handler(event: dict, context) -> dict:
+        stuck_after, max_attempts = settings()
+        done = recovery.reconcile(
+            saga_store(), driver(), datetime.now(UTC), stuck_after, max_attempts
+        )
+        for r in done.recoveries:
+            logger.info(
+                "order recovered",
+                extra={"orderId": r.order_id, "status": str(r.status), "action": str(r.action),
+                       "detail": r.detail},
+            )
+        CloudWatchMetrics(os.environ["SAGA_STYLE"]).oldest_open_order_age(done.oldest_open_seconds)
+        return {
+            "recovered": len(done.recoveries),
+            "oldestOpenSeconds": round(done.oldest_open_seconds, 1),
+        }
+
+    return handler
