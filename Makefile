@@ -67,8 +67,8 @@ chaos: ## faults, duplicates, killed sagas and concurrency on both styles; N=ord
 stuck: ## the operator's view: open orders, orders waiting for a person, DLQ depth, alarms (JSON=1 for JSON)
 	@$(PY) -m tools.stuck $(if $(STYLE),--style $(STYLE)) $(if $(JSON),--json)
 
-dlq: ## list choreography's dead-letter queue; `make dlq ACTION=redrive` sends it back
-	@$(PY) -m tools.dlq $(or $(ACTION),list)
+dlq: ## list the dead-letter queues (STYLE=); `make dlq ACTION=redrive` sends them back
+	@$(PY) -m tools.dlq $(or $(ACTION),list) $(if $(STYLE),--style $(STYLE))
 
 faults: ## inject faults into deployed steps: RATE=0.3 [STYLE=…]; RATE=0 switches them off
 	@$(PY) -m tools.faults $(if $(filter 0,$(or $(RATE),0)),clear,set --rate $(RATE)) $(if $(STYLE),--style $(STYLE))

@@ -1,9 +1,15 @@
 """Choreography: the saga steps react to each other's events on one EventBridge bus.
 
-The rules are built from `shared.events.ROUTES` (step -> the event that triggers it), the one
-place where the wiring is written down. Every rule target retries and then dead-letters into the
-stack's queue; the step functions also send their own failed asynchronous invocations there
-(EventBridge's DLQ only catches delivery failures, not errors raised inside the handler).
+The rules are built from `shared.events.ROUTES` (step -> the events that trigger it), the one
+place where the wiring is written down: one rule per step, matching the sources and detail-types
+of its triggers (release_inventory hears both PaymentFailed and PaymentRefunded). Every rule
+target retries and then dead-letters into the stack's queue; the step functions also send their
+own failed asynchronous invocations there (EventBridge's DLQ only catches delivery failures, not
+errors raised inside the handler).
+
+The saga starts from the orders table's stream (`shared.infra.outbox`): `start_saga` publishes
+OrderCreated for each new order. The reconciler (`shared.infra.reconciler`) re-publishes the
+event a stuck order waits on. Both, and every step, may put events on the bus; the API may not.
 
 An event tap (a catch-all rule on `saga.*` into a log group) records every event on the bus for
 `make compare`, without touching any service: it is a second subscriber, invisible to the saga.
@@ -19,11 +25,18 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from shared.events import ROUTES
-from shared.infra import OrdersApi, SagaLambdas, SagaTables
+from shared.events import ROUTES, Message
+from shared.infra import (
+    OrdersApi,
+    OutboxRelay,
+    Reconciler,
+    SagaAlarms,
+    SagaLambdas,
+    SagaTables,
+    dead_letter_queue,
+)
 from shared.infra.lambdas import construct_id
 from shared.infra.log_groups import saga_log_group
 from shared.infra.outputs import add_common_outputs
@@ -78,6 +91,15 @@ def _event_tap(stack: Stack, bus: events.IEventBus) -> logs.LogGroup:
     return log_group
 
 
+def trigger_pattern(triggers: tuple[type[Message], ...]) -> events.EventPattern:
+    """The events of `triggers`: their sources and detail-types (each detail-type is published
+    from one source only, so the two lists match exactly these events)."""
+    return events.EventPattern(
+        source=sorted({event.source for event in triggers}),
+        detail_type=[event.detail_type() for event in triggers],
+    )
+
+
 class ChoreographyStack(Stack):
     def __init__(self, scope: Construct, construct_id_: str, *, lambda_code: lambda_.Code, **kwargs) -> None:
         super().__init__(scope, construct_id_, **kwargs)
@@ -88,27 +110,22 @@ class ChoreographyStack(Stack):
             raise ValueError(f"ROUTES names steps without a function: {sorted(unknown)}")
 
         self.bus = events.EventBus(self, "Bus", event_bus_name=f"{self.stack_name}-bus")
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            retention_period=Duration.days(14),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-        )
+        self.dead_letter_queue = dead_letter_queue(self, "DeadLetterQueue")
 
-        # Every function that publishes (create_order and each step) may put events on the bus.
-        for fn in lambdas.steps.values():
+        # Everything that publishes (the relay, the reconciler, each step) may put events on the bus.
+        for fn in (lambdas.start_saga, lambdas.reconcile, *lambdas.steps.values()):
             fn.add_environment("EVENT_BUS_NAME", self.bus.event_bus_name)
             self.bus.grant_put_events_to(fn)
 
-        for step, event_cls in ROUTES.items():
+        for step, triggers in ROUTES.items():
             fn = lambdas.steps[step]
+            names = ", ".join(event.detail_type() for event in triggers)
             events.Rule(
                 self,
                 f"{construct_id(step)}Rule",
                 event_bus=self.bus,
-                description=f"{event_cls.detail_type()} from {event_cls.source} -> {step}",
-                event_pattern=events.EventPattern(source=[event_cls.source], detail_type=[event_cls.detail_type()]),
+                description=f"{names} -> {step}",
+                event_pattern=trigger_pattern(triggers),
                 targets=[
                     targets.LambdaFunction(
                         fn,
@@ -124,10 +141,33 @@ class ChoreographyStack(Stack):
                 max_event_age=MAX_EVENT_AGE,
             )
 
+        OutboxRelay(
+            self,
+            "Outbox",
+            table=tables.orders,
+            function=lambdas.start_saga,
+            dead_letter_queue=self.dead_letter_queue,
+        )
+        reconciler = Reconciler(self, "Reconciler", function=lambdas.reconcile)
+        alarms = SagaAlarms(
+            self,
+            "Alarms",
+            saga_style=SAGA_STYLE,
+            dead_letter_queue=self.dead_letter_queue,
+            reconciler=lambdas.reconcile,
+            stuck_after_seconds=reconciler.stuck_after_seconds,
+        )
+
         self.event_tap = _event_tap(self, self.bus)
 
         api = OrdersApi(self, "Api", create_order=lambdas.create_order, get_order=lambdas.get_order)
-        add_common_outputs(self, api=api, tables=tables)
+        add_common_outputs(
+            self,
+            api=api,
+            tables=tables,
+            dead_letter_queue=self.dead_letter_queue,
+            reconciler=lambdas.reconcile,
+            alarms=alarms,
+        )
         CfnOutput(self, "EventBusName", value=self.bus.event_bus_name)
-        CfnOutput(self, "DeadLetterQueueUrl", value=self.dead_letter_queue.queue_url)
         CfnOutput(self, "EventLogGroupName", value=self.event_tap.log_group_name)

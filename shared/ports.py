@@ -29,8 +29,8 @@ class SagaStore(Protocol):
         """
 
     def note(self, order: Order, seen: Order) -> None:
-        """Store the reconciler's note (`order`) only if the stored order is still `seen`
-        (same status, same last update); raises StaleOrder otherwise."""
+        """Store the reconciler's change of `seen` (a note, or parking it) only if the stored
+        order is still `seen` (same status, same last update); raises StaleOrder otherwise."""
 
     def open_orders(self, updated_before: str) -> list[Order]:
         """Orders not terminal whose last update is older than `updated_before` (ISO time),
@@ -47,8 +47,8 @@ class PaymentLedger(Protocol):
     """The payment provider, idempotent by orderId: a charge or refund asked twice is done once."""
 
     def charge(self, order_id: str, amount: Decimal) -> str:
-        """The payment id of the order's one charge (taken now or earlier). Raises PaymentVoided
-        if the order's payment was already voided or refunded."""
+        """The payment id of the order's one charge (taken now or earlier; asking again moves no
+        money). Raises PaymentVoided if the order's payment was voided before any charge."""
 
     def refund(self, order_id: str) -> str | None:
         """The refund id of the order's charge (refunded now or earlier), or None if nothing was

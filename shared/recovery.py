@@ -120,7 +120,7 @@ def _recover(store: SagaStore, driver: SagaDriver, order: Order, max_attempts: i
         reason = f"stuck in {order.status} after {order.recovery_attempts} recovery attempts"
         if order.failure_reason:
             reason += f" ({order.failure_reason})"
-        store.transition(order.advance(Status.NEEDS_ATTENTION, failure_reason=reason), order.status)
+        store.note(order.advance(Status.NEEDS_ATTENTION, failure_reason=reason), seen=order)
         return Recovery(order.order_id, order.status, action, reason)
     attempt = order.noted(f"resumed from {order.status}")
     store.note(attempt, seen=order)  # claim the attempt before acting: at most one per round

@@ -1,12 +1,16 @@
-"""What choreography parked in its dead-letter queue, and redriving it.
+"""What the stacks parked in their dead-letter queues, and redriving it.
 
-    python -m tools.dlq            # list
-    python -m tools.dlq redrive    # send each message back where it failed, then delete it
+    python -m tools.dlq [--style S]            # list
+    python -m tools.dlq [--style S] redrive    # send each message back where it failed, then delete it
 
-Two kinds of message land there: events EventBridge could not deliver (the body is the event;
-its attributes name the target), and invocations a step's Lambda failed after its retries (the
-on-failure destination's record: `requestPayload` is the event, `requestContext.functionArn`
-the function). Redriving is safe because every step is idempotent.
+Three kinds of message land there: events EventBridge could not deliver (choreography; the body
+is the event, its attributes name the target), invocations a step's Lambda failed after its
+retries (choreography; the on-failure destination's record: `requestPayload` is the event,
+`requestContext.functionArn` the function), and stream batches the outbox relay could not start
+(both styles; the record names the stream positions, not the orders). Redriving is safe because
+every step is idempotent; a stream batch cannot be replayed from the queue (the stream keeps
+records 24 hours), so redrive only removes it: the orders it held stay CREATED and the reconciler
+starts them.
 """
 
 from __future__ import annotations
@@ -15,10 +19,10 @@ import argparse
 import json
 from dataclasses import dataclass
 
-from rich.console import Console
 from rich.table import Table
 
 from tools import aws
+from tools.console import console
 
 
 @dataclass
@@ -43,6 +47,10 @@ class Parked:
 def parse(message: dict) -> Parked:
     body = json.loads(message["Body"])
     attributes = message.get("MessageAttributes", {})
+    if "DDBStreamBatchInfo" in body:  # the outbox relay's stream mapping gave up on a batch
+        info, context = body["DDBStreamBatchInfo"], body.get("requestContext", {})
+        error = f"{context.get('condition', 'failed')}: stream records {info.get('startSequenceNumber')}..{info.get('endSequenceNumber')}"
+        return Parked(message["ReceiptHandle"], {}, context.get("functionArn", info.get("streamArn", "")), error)
     if "requestPayload" in body:  # Lambda on-failure destination record
         context, response = body["requestContext"], body.get("responsePayload") or {}
         error = f"{response.get('errorType', context.get('condition'))}: {response.get('errorMessage', '')}"
@@ -76,7 +84,8 @@ def release(queue_url: str, parked: list[Parked]) -> None:
 def redrive(queue_url: str, parked: list[Parked]) -> int:
     lam, sqs = aws.client("lambda"), aws.client("sqs")
     for item in parked:
-        lam.invoke(FunctionName=item.target_arn, InvocationType="Event", Payload=json.dumps(item.event).encode())
+        if item.event:  # a stream batch has nothing to send back (see the module docstring)
+            lam.invoke(FunctionName=item.target_arn, InvocationType="Event", Payload=json.dumps(item.event).encode())
         sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=item.receipt)
     return len(parked)
 
@@ -84,20 +93,26 @@ def redrive(queue_url: str, parked: list[Parked]) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", nargs="?", choices=["list", "redrive"], default="list")
+    parser.add_argument("--style", choices=aws.STYLES, action="append")
     args = parser.parse_args()
-    queue_url = aws.outputs("choreography")["DeadLetterQueueUrl"]
+    for style in args.style or aws.STYLES:
+        show_or_redrive(style, args.action)
+
+
+def show_or_redrive(style: str, action: str) -> None:
+    queue_url = aws.outputs(style)["DeadLetterQueueUrl"]
     parked = receive_all(queue_url)
-    if args.action == "redrive":
-        print(f"redriven: {redrive(queue_url, parked)} message(s)")
+    if action == "redrive":
+        print(f"{style}: redriven: {redrive(queue_url, parked)} message(s)")
         return
     release(queue_url, parked)
-    table = Table(title=f"dead-letter queue: {len(parked)} message(s)")
+    table = Table(title=f"{style} dead-letter queue: {len(parked)} message(s)")
     for column in ("order", "event", "target", "error"):
         table.add_column(column)
     for item in parked:
         first_line = item.error.splitlines()[0] if item.error else ""
-        table.add_row(item.order_id, item.event.get("detail-type", "?"), item.target_name, first_line)
-    Console().print(table)
+        table.add_row(item.order_id, item.event.get("detail-type", "stream batch"), item.target_name, first_line)
+    console().print(table)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,10 @@ from shared.infra.log_groups import saga_log_group
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 MEMORY_MB = 256
+# Every saga step, the API and the outbox relay: a step is a few DynamoDB calls.
 TIMEOUT = Duration.seconds(10)
+# The reconciler walks every stuck order in one run, so it gets longer.
+RECONCILER_TIMEOUT = Duration.seconds(60)
 LOG_LEVEL = "INFO"
 
 
@@ -38,6 +41,7 @@ class SagaFunction(Construct):
         service: str,
         saga_style: str,
         environment: Mapping[str, str] | None = None,
+        timeout: Duration = TIMEOUT,
     ) -> None:
         super().__init__(scope, construct_id)
         function_name = f"{Stack.of(self).stack_name}-{name}"
@@ -59,7 +63,7 @@ class SagaFunction(Construct):
             handler=handler,
             code=code,
             memory_size=MEMORY_MB,
-            timeout=TIMEOUT,
+            timeout=timeout,
             role=self.role,
             log_group=self.log_group,
             environment={

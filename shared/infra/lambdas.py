@@ -1,29 +1,76 @@
-"""The saga's Lambdas for one style: the five steps plus `GET /orders/{orderId}`.
+"""The saga's Lambdas for one style: the five steps, the orders API (create and get), the outbox
+relay (`start_saga`) and the reconciler (`reconcile`).
 
-Handlers live at `<style>.handlers.<step>.handler`; table access is granted here because it is
-the same in both styles. Style-specific permissions (start the state machine, put events) are
-granted by the stacks.
+`FUNCTIONS` is the one place that says, for each function, its handler, the service it belongs
+to and what it may do to which table. Table access is granted here, because it is the same in
+both styles, and it is exactly the DynamoDB calls the function's code makes (`shared.adapters`):
+a TransactWriteItems is authorized as its parts (Put -> PutItem, Update -> UpdateItem,
+ConditionCheck -> ConditionCheckItem), and the reconciler's Query names the WatchList index
+itself, not `index/*`. A function gets the environment variable of each table it may touch, and
+no other. Style-specific permissions (start the state machine, put events) are granted by the
+stacks; stream and schedule wiring by `shared.infra.outbox` and `shared.infra.reconciler`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from shared.infra.functions import SagaFunction
+from shared.infra.functions import RECONCILER_TIMEOUT, TIMEOUT, SagaFunction
 from shared.infra.tables import SagaTables
 
-# Step name -> POWERTOOLS_SERVICE_NAME of the service that owns it.
-STEP_SERVICES: dict[str, str] = {
-    "create_order": "orders",
-    "reserve_inventory": "inventory",
-    "charge_payment": "payment",
-    "notify_shipping": "shipping",
-    "release_inventory": "inventory",
+# What a function may touch: the three tables and the orders table's WatchList index.
+ORDERS, INVENTORY, PAYMENTS, WATCH_LIST = "orders", "inventory", "payments", "watch-list"
+TABLE_ENVIRONMENT = {ORDERS: "ORDERS_TABLE", INVENTORY: "INVENTORY_TABLE", PAYMENTS: "PAYMENTS_TABLE"}
+
+# The DynamoDB actions behind each way the code uses a table.
+READ_ORDER = ("dynamodb:GetItem",)
+# get, then a conditional put (PutItem, or the Put of a TransactWriteItems)
+WRITE_ORDER = ("dynamodb:GetItem", "dynamodb:PutItem")
+# the conditional `ADD stock` Update in the same TransactWriteItems as the order's Put
+CHANGE_STOCK = ("dynamodb:UpdateItem",)
+# shared.adapters.ledger: GetItem, Query, TransactWriteItems of Put + ConditionCheck
+USE_LEDGER = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:ConditionCheckItem")
+QUERY_INDEX = ("dynamodb:Query",)
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    service: str  # POWERTOOLS_SERVICE_NAME of the service that owns the function
+    access: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    handler: str | None = None  # default: <style>.handlers.<name>.handler
+    timeout: Duration = TIMEOUT
+
+
+# The saga steps, in the order they can run (compensations last, in the order they run).
+STEPS: tuple[str, ...] = (
+    "reserve_inventory",
+    "charge_payment",
+    "notify_shipping",
+    "refund_payment",
+    "release_inventory",
+)
+FUNCTIONS: dict[str, FunctionSpec] = {
+    "create_order": FunctionSpec(
+        "orders", {ORDERS: WRITE_ORDER}, handler="shared.entrypoints.create_order.handler"
+    ),
+    "get_order": FunctionSpec("orders", {ORDERS: READ_ORDER}, handler="shared.entrypoints.get_order.handler"),
+    "reserve_inventory": FunctionSpec("inventory", {ORDERS: WRITE_ORDER, INVENTORY: CHANGE_STOCK}),
+    "charge_payment": FunctionSpec("payment", {ORDERS: WRITE_ORDER, PAYMENTS: USE_LEDGER}),
+    "notify_shipping": FunctionSpec("shipping", {ORDERS: WRITE_ORDER}),
+    "refund_payment": FunctionSpec("payment", {ORDERS: WRITE_ORDER, PAYMENTS: USE_LEDGER}),
+    "release_inventory": FunctionSpec("inventory", {ORDERS: WRITE_ORDER, INVENTORY: CHANGE_STOCK}),
+    # The outbox relay reads the new order from its stream record, never from a table.
+    "start_saga": FunctionSpec("orders"),
+    "reconcile": FunctionSpec(
+        "reconciler", {ORDERS: WRITE_ORDER, WATCH_LIST: QUERY_INDEX}, timeout=RECONCILER_TIMEOUT
+    ),
 }
-# Only these steps touch the inventory table.
-INVENTORY_STEPS: frozenset[str] = frozenset({"reserve_inventory", "release_inventory"})
-GET_ORDER_HANDLER = "shared.entrypoints.get_order.handler"
 
 
 def construct_id(step: str) -> str:
@@ -32,44 +79,55 @@ def construct_id(step: str) -> str:
 
 
 class SagaLambdas(Construct):
-    """Creates one SagaFunction per step and the get-order function, with their table grants."""
+    """Creates one SagaFunction per entry of FUNCTIONS, with its table grants and environment."""
 
     def __init__(
         self, scope: Construct, construct_id_: str, *, code: lambda_.Code, saga_style: str, tables: SagaTables
     ) -> None:
         super().__init__(scope, construct_id_)
-        self.steps: dict[str, lambda_.Function] = {}
-        for step, service in STEP_SERVICES.items():
-            environment = {"ORDERS_TABLE": tables.orders.table_name}
-            if step in INVENTORY_STEPS:
-                environment["INVENTORY_TABLE"] = tables.inventory.table_name
+        table_names = {ORDERS: tables.orders, INVENTORY: tables.inventory, PAYMENTS: tables.payments}
+        arns = {
+            ORDERS: tables.orders.table_arn,
+            INVENTORY: tables.inventory.table_arn,
+            PAYMENTS: tables.payments.table_arn,
+            WATCH_LIST: tables.watch_index_arn,
+        }
+        self.functions: dict[str, lambda_.Function] = {}
+        for name, spec in FUNCTIONS.items():
             fn = SagaFunction(
                 self,
-                construct_id(step),
+                construct_id(name),
                 code=code,
-                handler=f"{saga_style}.handlers.{step}.handler",
-                name=step.replace("_", "-"),
-                service=service,
+                handler=spec.handler or f"{saga_style}.handlers.{name}.handler",
+                name=name.replace("_", "-"),
+                service=spec.service,
                 saga_style=saga_style,
-                environment=environment,
+                environment={
+                    TABLE_ENVIRONMENT[target]: table_names[target].table_name
+                    for target in spec.access
+                    if target in TABLE_ENVIRONMENT
+                },
+                timeout=spec.timeout,
             ).function
-            tables.orders.grant_read_write_data(fn)
-            if step in INVENTORY_STEPS:
-                tables.inventory.grant_read_write_data(fn)
-            self.steps[step] = fn
-
-        self.get_order = SagaFunction(
-            self,
-            "GetOrder",
-            code=code,
-            handler=GET_ORDER_HANDLER,
-            name="get-order",
-            service="orders",
-            saga_style=saga_style,
-            environment={"ORDERS_TABLE": tables.orders.table_name},
-        ).function
-        tables.orders.grant_read_data(self.get_order)
+            for target, actions in spec.access.items():
+                fn.add_to_role_policy(iam.PolicyStatement(actions=list(actions), resources=[arns[target]]))
+            self.functions[name] = fn
+        self.steps: dict[str, lambda_.Function] = {step: self.functions[step] for step in STEPS}
 
     @property
     def create_order(self) -> lambda_.Function:
-        return self.steps["create_order"]
+        return self.functions["create_order"]
+
+    @property
+    def get_order(self) -> lambda_.Function:
+        return self.functions["get_order"]
+
+    @property
+    def start_saga(self) -> lambda_.Function:
+        """The outbox relay: the stacks let it start the saga their way."""
+        return self.functions["start_saga"]
+
+    @property
+    def reconcile(self) -> lambda_.Function:
+        """The reconciler: the stacks let it resume sagas their way."""
+        return self.functions["reconcile"]

@@ -10,10 +10,15 @@ Fixed rather than acknowledged (in `shared.infra`): point-in-time recovery on th
 API access logging (APIG1) and execution logging (APIG6). The dead-letter queue enforces TLS and
 is encrypted (SQS4, SQS2), the state machine logs and traces (SF1, SF2).
 
-IAM wildcards (IAM5) are acknowledged only in the two shapes AWS or CDK impose, and only after
-reading the statement they come from: `*` for actions that AWS defines on no resource (Step
-Functions log delivery, X-Ray), `<function>.Arn:*` for `lambda:InvokeFunction` on the versions and
-aliases of one function. Any other wildcard, or these on any other action, stays a finding.
+IAM wildcards (IAM5) are acknowledged only in the shapes AWS or CDK impose, and only after reading
+the statement they come from: `*` for actions that AWS defines on no resource (Step Functions log
+delivery, X-Ray, DynamoDB ListStreams for the outbox relay's stream), `*` for
+`cloudwatch:PutMetricData` only under a condition naming the saga's metric namespace,
+`<function>.Arn:*` for `lambda:InvokeFunction` on the versions and aliases of one function, and
+`...:execution:<state machine>.Name:*` for `states:DescribeExecution` on the executions of one
+state machine of the stack (their names are order ids). Any other wildcard, or these on any other
+action, stays a finding. Table grants name the table or the one index they use, never `index/*`
+(`shared.infra.lambdas`).
 """
 
 from __future__ import annotations
@@ -25,9 +30,11 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
+from shared.adapters.metrics import NAMESPACE
 from shared.infra.api import OrdersApi
 from shared.infra.functions import RUNTIME, SagaFunction
 
@@ -50,16 +57,35 @@ RESOURCE_STAR_ACTIONS = frozenset(
         "xray:GetSamplingTargets",
         "xray:PutTelemetryRecords",
         "xray:PutTraceSegments",
+        # The outbox relay's event source mapping (CDK adds it with the DynamoDB stream source;
+        # the stream reads themselves are granted on the one stream's ARN).
+        "dynamodb:ListStreams",
     }
 )
+# PutMetricData is defined on no resource either, but is accepted on "*" only with this condition.
+NAMESPACED_METRIC_ACTIONS = frozenset({"cloudwatch:PutMetricData"})
+METRIC_NAMESPACE_CONDITION = {"StringEquals": {"cloudwatch:namespace": NAMESPACE}}
 QUALIFIED_INVOKE_ACTIONS = frozenset({"lambda:InvokeFunction"})
+EXECUTION_READ_ACTIONS = frozenset({"states:DescribeExecution"})
 
 REASONS = {
     "IAM5-resource-star": (
         "Only actions that AWS defines on no resource are granted on '*': Step Functions log "
         "delivery (logs:*LogDelivery*, DescribeLogGroups, DescribeResourcePolicies, "
-        "PutResourcePolicy) and X-Ray trace upload; IAM accepts no narrower Resource for them "
-        "(https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html)."
+        "PutResourcePolicy), X-Ray trace upload and dynamodb:ListStreams (the outbox relay's "
+        "stream mapping; its stream reads name the one stream); IAM accepts no narrower Resource "
+        "for them (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html, "
+        "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html)."
+    ),
+    "IAM5-metric-namespace": (
+        f"cloudwatch:PutMetricData is defined on no resource, so '*' is the only Resource IAM "
+        f"accepts; the statement is limited by its condition to the saga's own namespace "
+        f"(cloudwatch:namespace = {NAMESPACE}), where the reconciler reports the oldest open order."
+    ),
+    "IAM5-executions": (
+        "states:DescribeExecution on '<state machine>:*' covers the executions of this one state "
+        "machine, whose names (the order id, plus -r<n> for a recovery) are only known at run "
+        "time; the reconciler reads an order's execution status and nothing else."
     ),
     "IAM5-qualified-invoke": (
         "lambda:InvokeFunction on '<function ARN>:*' is CDK's LambdaInvoke grant for the versions "
@@ -91,9 +117,10 @@ REASONS = {
         f"Python 3.12; moving to a newer runtime is a deliberate change of bundle, executor and tests."
     ),
     "SQS3": (
-        "This queue is the dead-letter queue itself (the rule targets' DLQ and the functions' "
-        "on-failure destination); cdk-nag only recognises a DLQ through another queue's "
-        "RedrivePolicy, and a DLQ of a DLQ would only move the messages one hop further."
+        "This queue is the dead-letter queue itself (the rule targets' DLQ, the functions' and the "
+        "outbox stream mapping's on-failure destination); cdk-nag only recognises a DLQ through "
+        "another queue's RedrivePolicy, and a DLQ of a DLQ would only move the messages one hop "
+        "further."
     ),
 }
 
@@ -123,19 +150,31 @@ def acknowledge_findings(stack: Stack) -> None:
         _acknowledge(dead_letter_queue.node.default_child, "SQS3")
 
     functions = {stack.get_logical_id(fn.node.default_child) for fn in _all(stack, lambda_.Function)}
+    state_machines = {stack.get_logical_id(sm.node.default_child) for sm in _all(stack, sfn.StateMachine)}
     for policy in _all(stack, iam.CfnPolicy):
-        for finding, reason_key in _accepted_wildcards(stack.resolve(policy.policy_document), functions):
+        document = stack.resolve(policy.policy_document)
+        for finding, reason_keys in _accepted_wildcards(document, functions, state_machines):
             Validations.of(policy).acknowledge(
-                Acknowledgment(id=f"{PACK}::{PACK}-IAM5[{finding}]", reason=REASONS[reason_key])
+                Acknowledgment(
+                    id=f"{PACK}::{PACK}-IAM5[{finding}]",
+                    reason=" ".join(REASONS[key] for key in sorted(reason_keys)),
+                )
             )
 
 
-def _accepted_wildcards(document: dict, lambda_logical_ids: set[str]) -> Iterator[tuple[str, str]]:
-    """IAM5 findings (`Resource::...`) of a policy that are one of the two accepted shapes, and only
-    if no statement uses the same wildcard resource for anything else."""
-    accepted: dict[str, str] = {}
+def _accepted_wildcards(
+    document: dict, lambda_logical_ids: set[str], state_machine_logical_ids: set[str] = frozenset()
+) -> Iterator[tuple[str, set[str]]]:
+    """IAM5 findings (`Resource::...`) of a policy that are one of the accepted shapes, with the
+    reasons of the statements they come from, and only if no statement uses the same wildcard
+    resource for anything else."""
+    accepted: dict[str, set[str]] = {}
     refused: set[str] = set()
     qualified = {f"<{logical_id}.Arn>:*" for logical_id in lambda_logical_ids}
+    executions = {
+        f"arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<{logical_id}.Name>:*"
+        for logical_id in state_machine_logical_ids
+    }
     for statement in document.get("Statement", []):
         if statement.get("Effect") != "Allow":
             continue
@@ -144,13 +183,27 @@ def _accepted_wildcards(document: dict, lambda_logical_ids: set[str]) -> Iterato
             if "*" not in resource:
                 continue
             finding = f"Resource::{resource}"
-            if resource == "*" and actions <= RESOURCE_STAR_ACTIONS:
-                accepted[finding] = "IAM5-resource-star"
-            elif resource in qualified and actions <= QUALIFIED_INVOKE_ACTIONS:
-                accepted[finding] = "IAM5-qualified-invoke"
-            else:
+            key = _accepted_shape(resource, actions, statement.get("Condition"), qualified, executions)
+            if key is None:
                 refused.add(finding)
-    return ((finding, key) for finding, key in accepted.items() if finding not in refused)
+            else:
+                accepted.setdefault(finding, set()).add(key)
+    return ((finding, keys) for finding, keys in accepted.items() if finding not in refused)
+
+
+def _accepted_shape(
+    resource: str, actions: set[str], condition: object, qualified: set[str], executions: set[str]
+) -> str | None:
+    """The REASONS key of an accepted wildcard shape, or None."""
+    if resource == "*" and actions <= RESOURCE_STAR_ACTIONS:
+        return "IAM5-resource-star"
+    if resource == "*" and actions <= NAMESPACED_METRIC_ACTIONS and condition == METRIC_NAMESPACE_CONDITION:
+        return "IAM5-metric-namespace"
+    if resource in qualified and actions <= QUALIFIED_INVOKE_ACTIONS:
+        return "IAM5-qualified-invoke"
+    if resource in executions and actions <= EXECUTION_READ_ACTIONS:
+        return "IAM5-executions"
+    return None
 
 
 def _flatten(reference: object) -> str:

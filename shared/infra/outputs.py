@@ -3,13 +3,33 @@
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
 
+from shared.infra.alarms import SagaAlarms
 from shared.infra.api import OrdersApi
 from shared.infra.tables import SagaTables
 
 
-def add_common_outputs(stack: Stack, *, api: OrdersApi, tables: SagaTables) -> None:
+def add_common_outputs(
+    stack: Stack,
+    *,
+    api: OrdersApi,
+    tables: SagaTables,
+    dead_letter_queue: sqs.IQueue,
+    reconciler: lambda_.IFunction,
+    alarms: SagaAlarms,
+) -> None:
     CfnOutput(stack, "ApiUrl", value=api.url, description="Invoke URL of the orders API stage")
     CfnOutput(stack, "RestApiId", value=api.rest_api.rest_api_id, description="Id of the orders REST API")
     CfnOutput(stack, "OrdersTableName", value=tables.orders.table_name)
     CfnOutput(stack, "InventoryTableName", value=tables.inventory.table_name)
+    CfnOutput(stack, "PaymentsTableName", value=tables.payments.table_name, description="The payment ledger")
+    CfnOutput(stack, "DeadLetterQueueUrl", value=dead_letter_queue.queue_url)
+    CfnOutput(stack, "ReconcilerFunctionName", value=reconciler.function_name)
+    CfnOutput(
+        stack,
+        "AlarmNamePrefix",
+        value=alarms.name_prefix,
+        description="Every alarm of the stack is named with this prefix (DescribeAlarms AlarmNamePrefix)",
+    )

@@ -1,4 +1,11 @@
-"""DynamoDB tables of the saga: orders (pk orderId) and inventory (pk sku)."""
+"""DynamoDB tables of the saga: orders (pk orderId), inventory (pk sku) and the payment ledger
+(pk orderId, sk entry).
+
+The orders table is also the saga's outbox: its stream (new images) feeds the `start_saga`
+relay (`shared.infra.outbox`), so storing an order is the one write that starts its saga. Its
+sparse index WatchList (watch, updatedAt) holds only the orders that are not finished or wait
+for a person (`shared.adapters.dynamodb`), so the reconciler queries it instead of scanning.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +13,46 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
+from shared.adapters.dynamodb import WATCH_ATTRIBUTE, WATCH_INDEX
+
+STRING = dynamodb.AttributeType.STRING
+
 
 class SagaTables(Construct):
-    """The orders and inventory tables: on-demand, destroyed with the stack (demo data only),
-    with point-in-time recovery so a bad write can be undone while the stack lives."""
+    """The orders, inventory and payment ledger tables: on-demand, destroyed with the stack (demo
+    data only), with point-in-time recovery so a bad write can be undone while the stack lives."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
-        self.orders = self._table("Orders", "orderId")
+        self.orders = self._table("Orders", "orderId", stream=dynamodb.StreamViewType.NEW_IMAGE)
+        self.orders.add_global_secondary_index(
+            index_name=WATCH_INDEX,
+            partition_key=dynamodb.Attribute(name=WATCH_ATTRIBUTE, type=STRING),
+            sort_key=dynamodb.Attribute(name="updatedAt", type=STRING),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
         self.inventory = self._table("Inventory", "sku")
+        self.payments = self._table("Payments", "orderId", sort_key="entry")
 
-    def _table(self, construct_id: str, partition_key: str) -> dynamodb.Table:
+    @property
+    def watch_index_arn(self) -> str:
+        """The ARN of the WatchList index alone (a grant on it names no other index)."""
+        return f"{self.orders.table_arn}/index/{WATCH_INDEX}"
+
+    def _table(
+        self,
+        construct_id: str,
+        partition_key: str,
+        *,
+        sort_key: str | None = None,
+        stream: dynamodb.StreamViewType | None = None,
+    ) -> dynamodb.Table:
         return dynamodb.Table(
             self,
             construct_id,
-            partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
+            partition_key=dynamodb.Attribute(name=partition_key, type=STRING),
+            sort_key=dynamodb.Attribute(name=sort_key, type=STRING) if sort_key else None,
+            stream=stream,
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,22 +28,56 @@ from aws_cdk.assertions import Template  # noqa: E402
 INLINE_CODE = "def handler(event, context):\n    return event\n"
 
 
-def _app() -> App:
-    context = json.loads((ROOT / "cdk.json").read_text())["context"]
-    return App(context=context)
+def _app(**context: object) -> App:
+    return App(context={**json.loads((ROOT / "cdk.json").read_text())["context"], **context})
+
+
+def orchestration(**context: object) -> Template:
+    """The orchestration stack's template, with extra CDK context if given (`stuckAfterSeconds`)."""
+    from orchestration.stack import OrchestrationStack
+
+    app = _app(**context)
+    stack = OrchestrationStack(app, "SagaOrchestration", lambda_code=lambda_.Code.from_inline(INLINE_CODE))
+    return Template.from_stack(stack)
+
+
+def choreography(**context: object) -> Template:
+    """The choreography stack's template, with extra CDK context if given."""
+    from choreography.stack import ChoreographyStack
+
+    app = _app(**context)
+    stack = ChoreographyStack(app, "SagaChoreography", lambda_code=lambda_.Code.from_inline(INLINE_CODE))
+    return Template.from_stack(stack)
+
+
+@pytest.fixture(scope="session")
+def synth() -> Callable[..., Template]:
+    """`synth("choreography", stuckAfterSeconds=30)`: a template with extra CDK context."""
+    return lambda style, **context: {"orchestration": orchestration, "choreography": choreography}[style](**context)
 
 
 @pytest.fixture(scope="module")
 def orchestration_template() -> Template:
-    from orchestration.stack import OrchestrationStack
-
-    stack = OrchestrationStack(_app(), "SagaOrchestration", lambda_code=lambda_.Code.from_inline(INLINE_CODE))
-    return Template.from_stack(stack)
+    return orchestration()
 
 
 @pytest.fixture(scope="module")
 def choreography_template() -> Template:
-    from choreography.stack import ChoreographyStack
+    return choreography()
 
-    stack = ChoreographyStack(_app(), "SagaChoreography", lambda_code=lambda_.Code.from_inline(INLINE_CODE))
-    return Template.from_stack(stack)
+
+# --- fixtures over the `template` fixture of the test module ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def dlq_id(template: Template) -> str:
+    """The stack's one SQS queue: its dead-letter queue."""
+    (logical_id,) = template.find_resources("AWS::SQS::Queue")
+    return logical_id
+
+
+@pytest.fixture(scope="module")
+def alarms(template: Template) -> dict[str, dict]:
+    """Alarm name -> Properties of every CloudWatch alarm."""
+    found = template.find_resources("AWS::CloudWatch::Alarm").values()
+    return {alarm["Properties"]["AlarmName"]: alarm["Properties"] for alarm in found}

@@ -100,13 +100,47 @@ def logical_id_of_type(template: Template, type_: str, **props: Any) -> str:
     return logical_id
 
 
-def table_ids(template: Template) -> dict[str, str]:
-    """Partition key name -> table logical id."""
+def table_ids(template: Template) -> dict[tuple[str, ...], str]:
+    """Key attribute names (partition key, then sort key if any) -> table logical id."""
     out = {}
     for logical_id, resource in resources(template, "AWS::DynamoDB::Table").items():
-        (key,) = resource["Properties"]["KeySchema"]
-        out[key["AttributeName"]] = logical_id
+        schema = sorted(resource["Properties"]["KeySchema"], key=lambda key: key["KeyType"] != "HASH")
+        out[tuple(key["AttributeName"] for key in schema)] = logical_id
     return out
+
+
+def flatten(value: Any) -> str:
+    """A resource as one string: `{"Fn::GetAtt": [id, "Arn"]}` -> `<id.Arn>`, `{"Ref": id}` ->
+    `<id>`, `Fn::Join` joined; any other intrinsic as its JSON (never equal to a plain name)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        if "Fn::Join" in value:
+            delimiter, items = value["Fn::Join"]
+            return delimiter.join(flatten(item) for item in items)
+        if "Fn::GetAtt" in value:
+            resource, attribute = value["Fn::GetAtt"]
+            return f"<{resource}.{attribute}>"
+        if "Ref" in value:
+            return f"<{value['Ref']}>"
+    return json.dumps(value, sort_keys=True)
+
+
+def grants(statements: list[dict], service: str) -> dict[str, set[str]]:
+    """Flattened resource -> the actions of `service` (e.g. "dynamodb") allowed on it."""
+    out: dict[str, set[str]] = {}
+    for statement in statements:
+        assert statement["Effect"] == "Allow", statement
+        wanted = {a for a in as_list(statement["Action"]) if a.split(":")[0] == service}
+        if not wanted:
+            continue
+        for resource in as_list(statement["Resource"]):
+            out.setdefault(flatten(resource), set()).update(wanted)
+    return out
+
+
+def statements_with_action(statements: list[dict], action: str) -> list[dict]:
+    return [s for s in statements if action in as_list(s["Action"])]
 
 
 def state_machine_definition(template: Template) -> tuple[str, dict, dict]:

@@ -1,4 +1,4 @@
-"""The three scenarios through both deployed styles, with stock and bad input checked."""
+"""The four scenarios through both deployed styles, with stock and bad input checked."""
 
 import uuid
 
@@ -22,10 +22,19 @@ def test_scenario_reaches_its_outcome(deployed, style, name):
         assert record["trackingNumber"].startswith("TRK-") and len(record["trackingNumber"]) == 12
         assert result.stock_after == result.stock_before - scenario.order["quantity"]
     else:
-        assert "paymentId" not in record and "trackingNumber" not in record
+        assert "trackingNumber" not in record
         assert result.stock_after == result.stock_before
-    if name == "declined":
+    if name in ("declined", "undeliverable"):
         assert record["reservationId"]
+    if name == "undeliverable":  # two steps compensated in reverse order: refund, then release
+        assert record["paymentId"] and record["refundId"]
+        entries = aws.ledger(style).entries(record["orderId"])
+        assert sorted((str(e.entry), e.entry_id) for e in entries) == [
+            ("CHARGE", record["paymentId"]),
+            ("REFUND", record["refundId"]),
+        ]
+    elif name != "happy":
+        assert "paymentId" not in record and aws.ledger(style).entries(record["orderId"]) == []
 
 
 @pytest.mark.parametrize("style", aws.STYLES)

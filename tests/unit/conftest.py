@@ -21,7 +21,7 @@ def aws(monkeypatch):
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     with mock_aws():
         yield
-    for cached in (runtime.saga_store, runtime.event_publisher, runtime.state_machine_starter):
+    for cached in runtime.CACHED:
         cached.cache_clear()
 
 

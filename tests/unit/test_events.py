@@ -12,7 +12,6 @@ from shared.events import (
     InventoryReserved,
     OrderCreated,
     OrderRequest,
-    PaymentCharged,
     PaymentFailed,
     PaymentRefunded,
     ShippingFailed,

@@ -1,0 +1,101 @@
+"""`SagaAlarms`: what must wake somebody up, the same in both styles.
+
+- `DeadLetters`: the dead-letter queue holds a message (an event, a stream record or an
+  invocation the saga gave up on).
+- `ReconcilerErrors`: a reconciler run failed (nobody is then looking after stuck orders).
+- `StuckOrders`: the stalest open order has not moved for `STUCK_FACTOR` x stuck-after, so the
+  reconciler did not get it moving either (custom metric `OrderSaga/OldestOpenOrderAge`, put by
+  the reconciler every minute, dimension Style=<style>).
+- orchestration only: `ExecutionsFailed` and `ExecutionsTimedOut` of the state machine. A saga
+  that ends in one of its Fail states (out of stock, declined...) is a business answer, but
+  it also counts as a failed execution: the alarm tells somebody to look at the traces.
+
+One-minute periods, one breaching period is enough, and no data is good news (an idle demo stack
+is quiet, not in alarm). Every alarm is named `<stack>-<Alarm>`: `DescribeAlarms(AlarmNamePrefix=
+<stack>-)` lists them (output `AlarmNamePrefix`). No alarm actions: a deployment wires an SNS
+topic or its paging tool to them.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from shared.adapters.metrics import NAMESPACE, OLDEST_OPEN_ORDER_AGE, STYLE_DIMENSION
+
+PERIOD = Duration.minutes(1)
+# Alarm when the stalest open order has been still for this many stuck-after periods.
+STUCK_FACTOR = 3
+
+
+class SagaAlarms(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        saga_style: str,
+        dead_letter_queue: sqs.IQueue,
+        reconciler: lambda_.IFunction,
+        stuck_after_seconds: int,
+        state_machine: sfn.IStateMachine | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.name_prefix = f"{Stack.of(self).stack_name}-"
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+        self._above(
+            "DeadLetters",
+            dead_letter_queue.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
+            0,
+            "The dead-letter queue holds messages the saga gave up on: look at them (make dlq).",
+        )
+        self._above(
+            "ReconcilerErrors",
+            reconciler.metric_errors(period=PERIOD, statistic="Sum"),
+            0,
+            "A reconciler run failed: stuck orders are not being looked after.",
+        )
+        self.stuck_threshold_seconds = STUCK_FACTOR * stuck_after_seconds
+        self._above(
+            "StuckOrders",
+            cloudwatch.Metric(
+                namespace=NAMESPACE,
+                metric_name=OLDEST_OPEN_ORDER_AGE,
+                dimensions_map={STYLE_DIMENSION: saga_style},
+                period=PERIOD,
+                statistic="Maximum",
+            ),
+            self.stuck_threshold_seconds,
+            f"An open order has not moved for over {self.stuck_threshold_seconds} s, reconciler or not.",
+        )
+        if state_machine is not None:
+            self._above(
+                "ExecutionsFailed",
+                state_machine.metric_failed(period=PERIOD, statistic="Sum"),
+                0,
+                "A saga execution failed: a Fail state (an answer) or an error no retry got past.",
+            )
+            self._above(
+                "ExecutionsTimedOut",
+                state_machine.metric_timed_out(period=PERIOD, statistic="Sum"),
+                0,
+                "A saga execution ran out of time: its retry budget is longer than it should be.",
+            )
+
+    def _above(self, name: str, metric: cloudwatch.IMetric, threshold: float, description: str) -> None:
+        self.alarms[name] = cloudwatch.Alarm(
+            self,
+            name,
+            alarm_name=f"{self.name_prefix}{name}",
+            alarm_description=description,
+            metric=metric,
+            threshold=threshold,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
