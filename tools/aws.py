@@ -74,3 +74,10 @@ def ledger(style: str) -> DynamoPaymentLedger:
 
 def api_url(style: str) -> str:
     return f"{ENDPOINT}/_aws/execute-api/{outputs(style)['RestApiId']}/{API_STAGE}"
+
+
+def function_name(style: str, name: str) -> str:
+    """The deployed name of one of the style's functions (`reserve_inventory` ->
+    `SagaOrchestration-reserve-inventory`), as shared.infra.functions names them; its log group is
+    `/aws/lambda/<that name>`. The one place tools build it (not imported: that would load the CDK)."""
+    return f"{STACKS[style]}-{name.replace('_', '-')}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from aws_cdk.assertions import Template
 
-from common_checks import GET_ORDER, SERVICES, CommonStackChecks
+from common_checks import CREATE_ORDER, GET_ORDER, STEPS, CommonStackChecks
 from shared.events import ROUTES
 from template_helpers import (
     actions,
@@ -24,9 +24,12 @@ EXPECTED_WIRING = {
     ("saga.orders", "OrderCreated"): "reserve_inventory",
     ("saga.inventory", "InventoryReserved"): "charge_payment",
     ("saga.payment", "PaymentCharged"): "notify_shipping",
+    ("saga.shipping", "ShippingFailed"): "refund_payment",
     ("saga.payment", "PaymentFailed"): "release_inventory",
+    ("saga.payment", "PaymentRefunded"): "release_inventory",
 }
-PUBLISHERS = set(SERVICES)  # create_order and every step publish their result
+# Every step publishes its outcome, the relay OrderCreated, the reconciler what a stuck order waits on.
+PUBLISHERS = set(STEPS) | {"start_saga", "reconcile"}
 
 
 def handler(step: str) -> str:
@@ -44,57 +47,72 @@ def bus_id(template: Template) -> str:
 
 
 @pytest.fixture(scope="module")
-def dlq_id(template: Template) -> str:
-    return only(resources(template, "AWS::SQS::Queue"))[0]
-
-
-@pytest.fixture(scope="module")
 def all_rules(template: Template) -> dict[str, dict]:
     return {logical_id: r["Properties"] for logical_id, r in resources(template, "AWS::Events::Rule").items()}
 
 
 @pytest.fixture(scope="module")
 def rules(all_rules: dict[str, dict]) -> dict[str, dict]:
-    """The saga's routing rules: every rule but the event tap (which matches on source alone)."""
-    return {logical_id: rule for logical_id, rule in all_rules.items() if "detail-type" in rule["EventPattern"]}
+    """The saga's routing rules: every rule but the event tap (which matches on source alone) and
+    the reconciler's schedule (which has no pattern)."""
+    return {
+        logical_id: rule
+        for logical_id, rule in all_rules.items()
+        if "detail-type" in rule.get("EventPattern", {})
+    }
 
 
 @pytest.fixture(scope="module")
-def wiring(template: Template, rules: dict[str, dict]) -> dict[tuple[str, str], str]:
+def steps_by_function(template: Template) -> dict[str, str]:
+    return {logical_id: name.split(".")[-2] for name, (logical_id, _) in functions_by_handler(template).items()}
+
+
+@pytest.fixture(scope="module")
+def wiring(rules: dict[str, dict], steps_by_function: dict[str, str]) -> dict[tuple[str, str], str]:
     """(source, detail-type) -> step, read back from the rules and their single Lambda target."""
-    steps_by_function = {
-        logical_id: name.split(".")[-2] for name, (logical_id, _) in functions_by_handler(template).items()
-    }
     out = {}
     for logical_id, rule in rules.items():
         pattern = rule["EventPattern"]
         assert set(pattern) == {"source", "detail-type"}, logical_id
-        (source,), (detail_type,) = pattern["source"], pattern["detail-type"]
         (target,) = rule["Targets"]
         (function_id,) = refs(target["Arn"])
-        out[(source, detail_type)] = steps_by_function[function_id]
+        for source in pattern["source"]:
+            for detail_type in pattern["detail-type"]:
+                assert (source, detail_type) not in out, (source, detail_type)
+                out[(source, detail_type)] = steps_by_function[function_id]
     return out
 
 
 class TestCommon(CommonStackChecks):
     style = "choreography"
     stack_name = "SagaChoreography"
-    extra_outputs = {"EventBusName", "DeadLetterQueueUrl", "EventLogGroupName"}
+    extra_outputs = {"EventBusName", "EventLogGroupName"}
+    extra_alarms: set[str] = set()
 
 
 # --- rules -----------------------------------------------------------------------------------
 
 
-def test_one_rule_per_route(rules: dict) -> None:
-    assert len(rules) == len(ROUTES) == 4
+def test_one_rule_per_step(rules: dict, steps_by_function: dict[str, str]) -> None:
+    targeted = sorted(steps_by_function[next(iter(refs(rule["Targets"][0]["Arn"])))] for rule in rules.values())
+    assert targeted == sorted(STEPS) == sorted(ROUTES)
 
 
 def test_rules_follow_routes(wiring: dict) -> None:
-    assert wiring == {(cls.source, cls.detail_type()): step for step, cls in ROUTES.items()}
+    assert wiring == {(cls.source, cls.detail_type()): step for step, triggers in ROUTES.items() for cls in triggers}
 
 
 def test_rules_follow_the_saga(wiring: dict) -> None:
     assert wiring == EXPECTED_WIRING
+
+
+def test_release_hears_both_settled_payments_in_one_rule(rules: dict, steps_by_function: dict[str, str]) -> None:
+    (pattern,) = [
+        rule["EventPattern"]
+        for rule in rules.values()
+        if steps_by_function[next(iter(refs(rule["Targets"][0]["Arn"])))] == "release_inventory"
+    ]
+    assert pattern == {"source": ["saga.payment"], "detail-type": ["PaymentFailed", "PaymentRefunded"]}
 
 
 def test_rules_listen_on_the_stack_bus(rules: dict, bus_id: str) -> None:
@@ -110,14 +128,18 @@ def test_rule_targets_retry_then_dead_letter(rules: dict, dlq_id: str) -> None:
         assert target["RetryPolicy"] == {"MaximumRetryAttempts": 4, "MaximumEventAgeInSeconds": 3600}
 
 
-def test_eventbridge_may_invoke_each_routed_function_from_its_rule(template: Template, rules: dict) -> None:
+def test_eventbridge_may_invoke_each_routed_function_from_its_rule(
+    template: Template, all_rules: dict, rules: dict
+) -> None:
     granted = {
         (next(iter(refs(p["Properties"]["FunctionName"]))), next(iter(refs(p["Properties"]["SourceArn"]))))
         for p in resources(template, "AWS::Lambda::Permission").values()
         if p["Properties"]["Principal"] == "events.amazonaws.com"
     }
     expected = {(next(iter(refs(rule["Targets"][0]["Arn"]))), logical_id) for logical_id, rule in rules.items()}
-    assert granted == expected
+    # ... and the reconciler from its schedule (CommonStackChecks.test_reconciler_runs_every_minute...).
+    (schedule_id,) = [i for i, rule in all_rules.items() if "ScheduleExpression" in rule]
+    assert granted - expected == {(next(iter(refs(all_rules[schedule_id]["Targets"][0]["Arn"]))), schedule_id)}
 
 
 def test_handler_failures_also_reach_the_dead_letter_queue(template: Template, dlq_id: str) -> None:
@@ -125,16 +147,20 @@ def test_handler_failures_also_reach_the_dead_letter_queue(template: Template, d
     configs = {
         next(iter(refs(c["Properties"]["FunctionName"]))): c["Properties"]
         for c in resources(template, "AWS::Lambda::EventInvokeConfig").values()
+        if "DestinationConfig" in c["Properties"]
     }
-    assert set(configs) == {functions[handler(step)][0] for step in ROUTES}
+    assert set(configs) == {functions[handler(step)][0] for step in STEPS}
     for function_id, config in configs.items():
         assert refs(config["DestinationConfig"]["OnFailure"]["Destination"]) == {dlq_id}, function_id
+        assert config["MaximumRetryAttempts"] == 2, function_id
 
 
 # --- dead-letter queue -----------------------------------------------------------------------
 
 
-def test_dead_letter_queue_enforces_ssl_and_accepts_only_the_rules(template: Template, dlq_id: str, rules) -> None:
+def test_dead_letter_queue_enforces_ssl_and_accepts_only_the_routing_rules(
+    template: Template, dlq_id: str, rules: dict
+) -> None:
     (policy,) = resources(template, "AWS::SQS::QueuePolicy").values()
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     deny = [s for s in statements if s["Effect"] == "Deny"]
@@ -149,19 +175,19 @@ def test_dead_letter_queue_enforces_ssl_and_accepts_only_the_rules(template: Tem
 
 
 def test_put_events_only_for_publishers_and_only_on_the_bus(template: Template, bus_id: str) -> None:
+    publishers = {handler(name) for name in PUBLISHERS}
+    assert set(functions_by_handler(template)) == publishers | {CREATE_ORDER, GET_ORDER}
     for name, (_, props) in functions_by_handler(template).items():
         statements = role_statements(template, function_role(props))
         events_actions = {a for a in actions(statements) if a.startswith("events:")}
         env = props["Environment"]["Variables"]
-        if name == GET_ORDER:
-            assert not events_actions
-            assert "EVENT_BUS_NAME" not in env
-        else:
+        if name in publishers:
             assert events_actions == {"events:PutEvents"}, name
             assert resources_for_action(statements, "events:PutEvents") == {bus_id}, name
             assert refs(env["EVENT_BUS_NAME"]) == {bus_id}, name
-    publishers = {n for n in functions_by_handler(template) if n != GET_ORDER}
-    assert publishers == {handler(step) for step in PUBLISHERS}
+        else:  # the API stores and reads orders; the stream starts the saga
+            assert not events_actions, name
+            assert "EVENT_BUS_NAME" not in env, name
 
 
 def test_no_step_functions_in_choreography(template: Template) -> None:
@@ -178,13 +204,28 @@ def test_outputs_point_at_bus_and_queue(template: Template, bus_id: str, dlq_id:
     assert logical_id_of_type(template, "AWS::Events::EventBus") == bus_id
 
 
+# --- CDK context ------------------------------------------------------------------------------
+
+
+def test_stuck_after_comes_from_context(synth) -> None:
+    template = synth("choreography", stuckAfterSeconds="30")  # as `cdk synth -c stuckAfterSeconds=30` gives it
+    (_, props) = functions_by_handler(template)[handler("reconcile")]
+    assert props["Environment"]["Variables"]["STUCK_AFTER_SECONDS"] == "30"
+    (stuck,) = [
+        a["Properties"]
+        for a in resources(template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["MetricName"] == "OldestOpenOrderAge"
+    ]
+    assert stuck["Threshold"] == 90
+
+
 # --- event tap (make compare) ----------------------------------------------------------------
 
 
 def test_event_tap_logs_every_saga_event_without_a_custom_resource(
     template: Template, all_rules: dict, rules: dict, bus_id: str
 ) -> None:
-    (tap_id,) = set(all_rules) - set(rules)
+    (tap_id,) = {i for i, rule in all_rules.items() if "ScheduleExpression" not in rule} - set(rules)
     tap = all_rules[tap_id]
     assert refs(tap["EventBusName"]) == {bus_id}
     assert tap["EventPattern"] == {"source": [{"prefix": "saga."}]}

@@ -1,8 +1,10 @@
 """Trace builders, comparison, cost and rendering of `make compare`, on recorded captures.
 
 The fixtures in tests/fixtures/traces/ were captured from real runs on LocalStack
-(`python -m tools.compare --captures DIR`): the Step Functions history, the event tap and the
-Lambda log events of one order per style and scenario, in the formats AWS returns them.
+(`python -m tools.compare --no-warmup --captures DIR`, then renamed <style>-<scenario>.json): the
+Step Functions history, the event tap and the Lambda log events (create_order, start_saga, the
+steps) of one order per style and scenario, in the formats AWS returns them. The expectations
+below are written out by hand from what each scenario must do, not derived from the code.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from tools.compare import console, eventbus, lambda_logs, prices, report, stepfunctions
+from tools.compare import capture, console, eventbus, lambda_logs, prices, report, stepfunctions
 from tools.compare.__main__ import arguments, pair
 from tools.compare.comparison import align, compare
 from tools.compare.model import Capture, Trace
@@ -25,7 +27,7 @@ from tools.compare.records import differences, same_outcome
 from tools.compare.traces import build, scenario_of
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "traces"
-SCENARIOS = ("happy", "out-of-stock", "declined")
+SCENARIOS = ("happy", "out-of-stock", "declined", "undeliverable")
 STYLES = ("orchestration", "choreography")
 
 

@@ -132,11 +132,13 @@ def plot(result: dict, path: Path) -> None:
                  marker="o", color=colors[style], label=f"{style} p50")  # fmt: skip
         hop.plot(levels, [by.get((style, c), {}).get("hop_p99_ms") for c in levels],
                  marker="^", linestyle="--", color=colors[style], label=f"{style} p99")  # fmt: skip
+        hop.plot(levels, [by.get((style, c), {}).get("outbox_hop_p50_ms") for c in levels],
+                 marker="s", linestyle="-.", color=colors[style], alpha=0.6, label=f"{style} outbox p50")  # fmt: skip
         hop.axhline(AWS_HOP_MS[style]["p50"], color=colors[style], linestyle=":", alpha=0.7)
     hop.plot([], [], color="grey", linestyle=":", label="real AWS p50 (published)")
     tput.set_ylim(bottom=0)
     hop.set_yscale("log")
-    for ax, title, ylabel in ((tput, "Throughput", "orders / s"), (hop, "Hand-off (hop) time", "ms from one handler to the next")):
+    for ax, title, ylabel in ((tput, "Throughput", "orders / s"), (hop, "Hand-off (hop) time", "ms from one handler (or mark) to the next")):
         ax.set_xlim(levels[0] / 1.5, levels[-1] * 1.5)  # set first: with no data, log scale fails
         ax.set_xscale("log", base=2)
         ax.set_xticks(levels, [str(c) for c in levels])

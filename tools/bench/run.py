@@ -55,12 +55,16 @@ def cell(style: str, concurrency: int, runs: list[load.OrderRun], marks: dict, u
     last = max((r.updated_at for r in done if r.updated_at), default=first)
     span_s = last - first
     traced = [marks[r.order_id] for r in done if r.order_id in marks and marks[r.order_id].complete]
-    hops = [h for m in traced for h in m.hops_ms()]
+    # Each saga's hand-offs: the outbox's (create_order -> stream -> start_saga) apart from the
+    # steps' (through Step Functions or the bus), which is where the styles differ.
+    outbox = [h for m in traced for h in m.hops_ms()[: handlers.OUTBOX_HOPS]]
+    hops = [h for m in traced for h in m.hops_ms()[handlers.OUTBOX_HOPS :]]
     handler = [m.handler_ms() for m in traced]
     overhead = [(m.window_ms() - m.handler_ms()) / handlers.HOPS for m in traced]
     cpu_s = sum(usage.get("cpu_s", {}).values()) if usage.get("cpu_s") else None
     latency = stats.summary(latencies)
     hop = stats.summary(hops)
+    outbox_hop = stats.summary(outbox)
     peak = usage.get("peak_rss_mb", {})
     return {
         "style": style,
@@ -82,7 +86,11 @@ def cell(style: str, concurrency: int, runs: list[load.OrderRun], marks: dict, u
         "hop_ms": hop,
         "hop_p50_ms": hop["p50"],
         "hop_p99_ms": hop["p99"],
+        "outbox_hop_ms": outbox_hop,
+        "outbox_hop_p50_ms": outbox_hop["p50"],
+        "outbox_hop_p99_ms": outbox_hop["p99"],
         "hops_per_saga": handlers.HOPS,
+        "step_hops_per_saga": handlers.STEP_HOPS,
         "retries": sum(m.retries for m in traced),
         "overhead_per_hop_ms": stats.summary(overhead)["mean"],
         "usage": usage,
@@ -92,6 +100,7 @@ def cell(style: str, concurrency: int, runs: list[load.OrderRun], marks: dict, u
         "cpu_ms_per_order": round(cpu_s * 1000 / len(done), 1) if cpu_s is not None and done else None,
         "latencies_ms": [round(x, 1) for x in latencies],
         "hops_ms": [round(x, 1) for x in hops],
+        "outbox_hops_ms": [round(x, 1) for x in outbox],
     }
 
 
@@ -109,7 +118,7 @@ def run_style(style: str, orders: int, concurrency: list[int], warmup: bool, log
             runs = load.drive(style, orders, c, sku)
         measured.append((c, runs, sampler.usage.as_dict()))
     ids = {r.order_id for _, runs, _ in measured for r in runs if r.terminal}
-    log(f"{style}: reading handler times from the step logs ({len(ids)} orders)")
+    log(f"{style}: reading handler times from the create_order, start_saga and step logs ({len(ids)} orders)")
     marks = handlers.collect(style, ids, since=started)
     return [cell(style, c, runs, marks, usage) for c, runs, usage in measured]
 
@@ -160,7 +169,8 @@ def run_benchmark(orders: int, concurrency: list[int], warmup: bool = True, log=
         "date": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
         "machine": host,
         "config": {"orders": orders, "concurrency": concurrency, "warmup": WARMUP_ORDERS if warmup else 0,
-                   "poll_s": load.POLL_S, "hops_per_saga": handlers.HOPS},  # fmt: skip
+                   "poll_s": load.POLL_S, "hops_per_saga": handlers.HOPS,
+                   "step_hops_per_saga": handlers.STEP_HOPS},  # fmt: skip
         "duration_s": round(time.time() - started, 1),
         "fault_rates": faults,
         "cells": cells,

@@ -1,6 +1,6 @@
 """Trace the saga through both deployed styles and compare them side by side.
 
-    python -m tools.compare                       # run the three scenarios on both styles
+    python -m tools.compare                       # run the four scenarios on both styles
     python -m tools.compare --orders orchestration:ID choreography:ID ...   # trace given orders
 
 Prints per scenario the steps of both styles aligned, latencies, counts and cost; writes the

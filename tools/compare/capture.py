@@ -1,5 +1,6 @@
 """Reads what the deployed stacks recorded about an order, without touching the services:
-the Step Functions history, the event tap's log group, the step Lambdas' log groups.
+the Step Functions history, the event tap's log group, and the log groups of create_order, the
+outbox relay start_saga, the steps and the reconciler (lambda_logs.TRACED_FUNCTIONS).
 
 Logs and the history trail the order's final status by a moment (the status is written before
 the last handler returns), so `trace` polls until the builder finds the record complete, with a
@@ -14,8 +15,8 @@ from datetime import datetime, timedelta
 import requests
 from botocore.exceptions import ClientError
 
-from shared.events import ROUTES
 from tools import aws
+from tools.compare.lambda_logs import TRACED_FUNCTIONS, log_group
 from tools.compare.model import Capture, Trace
 from tools.compare.traces import build
 from tools.trigger import TERMINAL_STATUSES
@@ -37,9 +38,7 @@ def fetch_record(style: str, order_id: str) -> dict:
 
 
 def log_groups(style: str) -> list[str]:
-    stack = aws.STACKS[style]
-    # Function names as shared.infra.functions makes them (not imported: that would load the CDK).
-    return [f"/aws/lambda/{stack}-{step.replace('_', '-')}" for step in ("create_order", *ROUTES)]
+    return [log_group(style, name) for name in TRACED_FUNCTIONS]
 
 
 def log_events(group: str, order_id: str, since: datetime | None) -> list[dict]:

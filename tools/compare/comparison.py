@@ -14,10 +14,12 @@ STYLES = ("orchestration", "choreography")
 
 
 class StepCell(BaseModel):
-    """One style's run(s) of one step."""
+    """One style's run(s) of one step, or of the outbox relay (start_saga) that started the saga."""
 
     handoff_ms: float  # from the previous step's end (or the order's creation) to this start
-    handler_ms: float  # inside the handler, all attempts
+    # Inside the handler, all attempts; None for start_saga, which logs one line only (once the
+    # saga is started): its run, stream delivery included, is all in its hand-off.
+    handler_ms: float | None
     outcome: str
     attempts: int = 1
     cold: bool = False  # the first attempt paid a cold start (in the hand-off: before the handler)
@@ -33,7 +35,7 @@ class StyleSummary(BaseModel):
     total_ms: float
     counts: Counts
     cost: Cost
-    compensation: str  # where compensation ran, "" if it did not
+    compensation: str  # which compensations ran and after what, "" if none
     complete: bool
     warnings: list[str] = Field(default_factory=list)
 
@@ -48,9 +50,10 @@ class Comparison(BaseModel):
 
 
 def step_runs(trace: Trace) -> list[tuple[str, list[Span]]]:
-    """Handler spans grouped into consecutive runs of the same step (a retry joins its step)."""
+    """start_saga's runs and the steps' handler spans, in start order, grouped into consecutive
+    runs of the same step (a retry joins its step)."""
     groups: list[tuple[str, list[Span]]] = []
-    for span in trace.handlers():
+    for span in sorted(trace.relays() + trace.handlers(), key=lambda s: s.start):
         if groups and groups[-1][0] == span.step:
             groups[-1][1].append(span)
         else:
@@ -65,7 +68,8 @@ def cells(trace: Trace) -> list[tuple[str, StepCell]]:
     for step, runs in step_runs(trace):
         first, last = runs[0], runs[-1]
         handoff = (first.start - previous_end).total_seconds() * 1000 if previous_end else 0.0
-        out.append((step, StepCell(handoff_ms=max(handoff, 0.0), handler_ms=sum(r.ms for r in runs),
+        handler = None if first.kind == "relay" else sum(r.ms for r in runs)
+        out.append((step, StepCell(handoff_ms=max(handoff, 0.0), handler_ms=handler,
                                    outcome=last.outcome, attempts=len(runs),
                                    cold="cold" in first.detail)))  # fmt: skip
         previous_end = last.end
@@ -84,12 +88,15 @@ def align(a: list[str], b: list[str]) -> list[tuple[int | None, int | None]]:
 
 
 def compensation(trace: Trace) -> str:
+    """The compensations in the order they ran and the outcome that set them off, e.g.
+    `refund_payment, release_inventory after ShippingFailed`."""
     runs = cells(trace)
-    for index, (step, cell) in enumerate(runs):
-        if step in COMPENSATION_STEPS:
-            cause = f" after {runs[index - 1][1].outcome}" if index else ""
-            return f"{step}{cause}"
-    return ""
+    ran = [i for i, (step, _) in enumerate(runs) if step in COMPENSATION_STEPS]
+    if not ran:
+        return ""
+    steps = ", ".join(dict.fromkeys(runs[i][0] for i in ran))
+    first = ran[0]
+    return f"{steps} after {runs[first - 1][1].outcome}" if first else steps
 
 
 def summary(trace: Trace) -> StyleSummary:

@@ -13,6 +13,11 @@ from tools.compare.comparison import Comparison, StepCell, StepRow, StyleSummary
 from tools.compare.prices import PRICE_TABLE, PRICES_RECORDED, PRICES_SOURCE
 
 COLD = "*"
+NOT_TIMED = "n/a"
+RELAY_NOTE = (
+    "start_saga: the outbox relay, fed by the orders table's stream; its hand-off runs from create_order's "
+    f"write to the saga started (stream delivery and the start call), its handler is {NOT_TIMED} (one log line)"
+)
 
 
 def ms(value: float) -> str:
@@ -26,7 +31,8 @@ def dollars(value: Decimal | None) -> str:
 def _numbers(cell: StepCell | None) -> tuple[str, str]:
     if cell is None:
         return ("—", "—")
-    return (ms(cell.handoff_ms) + (COLD if cell.cold else ""), ms(cell.handler_ms))
+    handler = NOT_TIMED if cell.handler_ms is None else ms(cell.handler_ms)
+    return (ms(cell.handoff_ms) + (COLD if cell.cold else ""), handler)
 
 
 def outcome(row: StepRow, styles: list[str]) -> str:
@@ -96,6 +102,9 @@ def render(comparison: Comparison) -> Group:
     ids = ", ".join(f"{style} {s.order_id}" for style, s in comparison.summaries.items())
     parts = [Text(f"\n{comparison.scenario or 'order'}", style="bold underline"), Text(ids, style="dim"),
              steps_table(comparison), totals_table(comparison), verdict(comparison)]  # fmt: skip
+    for style, trace in comparison.traces.items():
+        for span in (s for s in trace.spans if s.kind == "recovery"):
+            parts.append(Text(f"{style}: the reconciler acted on the order: {span.detail}", style="yellow"))
     for style, s in comparison.summaries.items():
         for warning in s.warnings:
             parts.append(Text(f"warning: {style} trace incomplete: {warning}", style="yellow"))
@@ -117,4 +126,5 @@ def print_all(comparisons: list[Comparison], console: Console | None = None) -> 
     for comparison in comparisons:
         console.print(render(comparison))
     console.print(Text(f"{COLD} cold start: the function's first invocation, paid in the hand-off", style="dim"))
+    console.print(Text(RELAY_NOTE, style="dim"))
     console.print(prices_table())

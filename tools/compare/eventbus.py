@@ -1,8 +1,10 @@
-"""Choreography trace: the events on the bus (from the event tap) plus the handlers' log spans.
+"""Choreography trace: the events on the bus (from the event tap) plus the Lambdas' log spans.
 
 Nobody holds the saga's state here, so the bus is the only shared record: the tap logs every
 `saga.*` event as EventBridge delivered it. An event's time is when the tap received it (the
-log event's timestamp, in ms); the event's own `time` field has whole seconds only.
+log event's timestamp, in ms); the event's own `time` field has whole seconds only. The first
+event, OrderCreated, is put on the bus by the outbox relay start_saga, fed by the orders table's
+stream once create_order has stored the order.
 """
 
 from __future__ import annotations
@@ -10,12 +12,16 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from shared.events import ROUTES
+from shared.events import EVENTS_BY_NAME, ROUTES
 from tools.compare.lambda_logs import handler_spans
 from tools.compare.model import COMPENSATION_STEPS, EVENTBRIDGE, Capture, Counts, Span, Trace
 
-# detail-type -> the step it triggers (None: it ends the saga).
-TRIGGERS = {event.detail_type(): step for step, event in ROUTES.items()}
+# detail-type -> the steps it triggers, from ROUTES (step -> its trigger events); an event that
+# triggers nothing (InventoryFailed, ShippingScheduled, InventoryReleased) ends the saga.
+TRIGGERS: dict[str, tuple[str, ...]] = {
+    name: tuple(step for step, events in ROUTES.items() if name in {e.detail_type() for e in events})
+    for name in dict.fromkeys(e.detail_type() for events in ROUTES.values() for e in events)
+}
 
 
 def bus_events(order_id: str, tap: list[dict]) -> list[tuple[datetime, dict]]:
@@ -42,25 +48,33 @@ def build(capture: Capture, scenario: str = "") -> Trace:
              for at, event in seen]  # fmt: skip
     logged = handler_spans(capture.order_id, capture.logs)
     runs = [s for s in logged if s.kind == "handler"]
+    requests = sum(1 for s in logged if s.kind == "request")
+    relays = sum(1 for s in logged if s.kind == "relay")
     steps = {s.step for s in runs}
     counts = Counts(
         steps=len(steps),
-        invocations=len(logged),  # every step run, plus create_order's request
+        invocations=requests + relays + len(runs),  # create_order, start_saga, every step run
         events=len(seen),
-        hops=len(seen) + len(runs),  # publisher -> bus, then bus -> each subscriber
+        # create_order -> the orders table's stream, the stream -> start_saga (per run), then
+        # each publisher (start_saga, the steps) -> the bus, and the bus -> each subscriber.
+        hops=requests + relays + len(seen) + len(runs),
         retries=len(runs) - len(steps),
-        compensations=len(steps & COMPENSATION_STEPS),
+        compensations=len(steps & set(COMPENSATION_STEPS)),
     )
     warnings = []
     types = [event["detail-type"] for _, event in seen]
     status = capture.record.get("status", "")
-    if status and terminal_event(status) not in types:
+    # A status some event reports (not NEEDS_ATTENTION, which the reconciler sets, publishing nothing).
+    if status and terminal_event(status) in EVENTS_BY_NAME and terminal_event(status) not in types:
         warnings.append(f"{terminal_event(status)} not on the event tap yet")
-    for detail_type in types:
-        if (step := TRIGGERS.get(detail_type)) and step not in steps:
-            warnings.append(f"{detail_type} on the bus, but no log of {step}")
-    if not any(s.kind == "request" for s in logged):
+    for detail_type in dict.fromkeys(types):
+        for step in TRIGGERS.get(detail_type, ()):
+            if step not in steps:
+                warnings.append(f"{detail_type} on the bus, but no log of {step}")
+    if not requests:
         warnings.append("no 'order created' log line of create_order")
+    if not relays:
+        warnings.append("no 'saga started' log line of start_saga")
     return Trace(style="choreography", order_id=capture.order_id, scenario=scenario, status=status,
                  record=capture.record, spans=sorted(spans + logged, key=lambda s: (s.start, s.kind)),
                  counts=counts, complete=not warnings, warnings=warnings)  # fmt: skip

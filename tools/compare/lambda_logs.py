@@ -1,7 +1,10 @@
-"""Handler spans from the step Lambdas' structured logs (Powertools JSON lines).
+"""Spans from the saga Lambdas' structured logs (Powertools JSON lines), and where those are.
 
-Each step logs "step started" and "step done" with `correlation_id` = orderId and `step`;
-create_order logs "order created" with `orderId`. Times come from the Powertools `timestamp`
+Each step logs "step started" and "step done" (or "step skipped") with `correlation_id` = orderId
+and `step`; create_order logs "order created" with `orderId` once the order is stored; the outbox
+relay start_saga (fed by the orders table's stream) logs "saga started" with `orderId` once it
+has started the saga (StartExecution, or OrderCreated put on the bus); the reconciler logs "order
+recovered" with `orderId` when it acts on an order. Times come from the Powertools `timestamp`
 field, written inside the handler: CloudWatch's own event timestamp is when the log batch was
 shipped, which is the same for every line of an invocation (on LocalStack at least).
 """
@@ -12,10 +15,23 @@ import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
+from shared.entrypoints.start_saga import STEP as START_SAGA
+from shared.events import ROUTES
+from tools import aws
 from tools.compare.model import Span
 
-STARTED, DONE, CREATED = "step started", "step done", "order created"
+STARTED, DONE, SKIPPED = "step started", "step done", "step skipped"
+CREATED, SAGA_STARTED, RECOVERED = "order created", "saga started", "order recovered"
+CREATE_ORDER, RECONCILE = "create_order", "reconcile"
+# The functions whose logs tell an order's story, in the order they act on it.
+TRACED_FUNCTIONS = (CREATE_ORDER, START_SAGA, *ROUTES, RECONCILE)
 _POWERTOOLS_TIME = "%Y-%m-%d %H:%M:%S,%f%z"
+
+
+def log_group(style: str, name: str) -> str:
+    """The log group of one of the style's functions (`/aws/lambda/<function name>`, where Lambda
+    writes by default and where shared.infra.functions creates it)."""
+    return f"/aws/lambda/{aws.function_name(style, name)}"
 
 
 def parse_time(value: str) -> datetime:
@@ -47,28 +63,41 @@ def records_of(order_id: str, log_events: Iterable[dict]) -> list[dict]:
 
 
 def handler_spans(order_id: str, log_events: Iterable[dict]) -> list[Span]:
-    """One span per step invocation, plus a `request` span for create_order.
+    """One span per step invocation, a `request` span for create_order, a `relay` span for each
+    start_saga run that started the saga, a `recovery` span for each time the reconciler acted.
 
     A run is keyed by its request id; Lambda's own async retries reuse the request id, so a
-    "step started" always opens a new run and "step done" closes the latest open one."""
+    "step started" always opens a new run and "step done" (or "step skipped") closes the latest
+    open one."""
     spans: list[Span] = []
     open_runs: dict[str, dict] = {}
     for record in records_of(order_id, log_events):
         at = parse_time(record["timestamp"])
         message = record.get("message")
         request_id = record.get("function_request_id", "")
+        service = record.get("service", "orders")
         if message == CREATED:
-            spans.append(Span(kind="request", step="create_order", service=record.get("service", "orders"),
-                              start=at, end=at, outcome="OrderCreated", detail=_cold(record)))  # fmt: skip
+            spans.append(Span(kind="request", step=CREATE_ORDER, service=service, start=at, end=at,
+                              outcome="CREATED", detail=_cold(record)))  # fmt: skip
+        elif message == SAGA_STARTED:
+            detail = " ".join(filter(None, ["from the orders table's stream", _cold(record)]))
+            spans.append(Span(kind="relay", step=record.get("step") or START_SAGA, service=service,
+                              start=at, end=at, outcome="OrderCreated", detail=detail))  # fmt: skip
+        elif message == RECOVERED:
+            what = " ".join(str(record[k]) for k in ("status", "action") if record.get(k))
+            detail = ": ".join(filter(None, [what, str(record.get("detail") or "")]))
+            spans.append(Span(kind="recovery", step=RECONCILE, service=record.get("service", "reconciler"),
+                              start=at, end=at, outcome=str(record.get("action", "")), detail=detail))  # fmt: skip
         elif message == STARTED:
             if request_id in open_runs:
                 spans.append(_unfinished(open_runs.pop(request_id)))
             open_runs[request_id] = {**record, "_start": at}
-        elif message == DONE and request_id in open_runs:
+        elif message in (DONE, SKIPPED) and request_id in open_runs:
             run = open_runs.pop(request_id)
+            outcome = record.get("outcome", "") if message == DONE else "skipped"
+            detail = _cold(run) if message == DONE else str(record.get("reason", ""))
             spans.append(Span(kind="handler", step=run["step"], service=run.get("service", ""),
-                              start=run["_start"], end=at, outcome=record.get("outcome", ""),
-                              detail=_cold(run)))  # fmt: skip
+                              start=run["_start"], end=at, outcome=outcome, detail=detail))  # fmt: skip
     spans.extend(_unfinished(run) for run in open_runs.values())
     return sorted(spans, key=lambda s: s.start)
 

@@ -14,11 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field
 Style = Literal["orchestration", "choreography"]
 # handler: a Lambda running a step (from its logs); state: a Step Functions state (from the
 # history); event: an event seen on the bus (from the tap; start == end); request: the API call
-# that created the order (its log line; start == end).
-SpanKind = Literal["handler", "state", "event", "request"]
+# that stored the order (its log line; start == end); relay: the outbox relay (start_saga, fed by
+# the orders table's stream) starting the saga (its one log line, written once the saga is
+# started; start == end); recovery: the reconciler acting on the order (not in a normal trace).
+SpanKind = Literal["handler", "state", "event", "request", "relay", "recovery"]
 
-# Steps that undo an earlier one (shared/steps.py: release_inventory gives back the reservation).
-COMPENSATION_STEPS = frozenset({"release_inventory"})
+# Steps that undo an earlier one, in the order they run (shared/steps.py: the charge is refunded,
+# then the reservation given back).
+COMPENSATION_STEPS = ("refund_payment", "release_inventory")
 # The lane of the orchestrator and of the bus in the timeline.
 STEP_FUNCTIONS = "step-functions"
 EVENTBRIDGE = "eventbridge"
@@ -41,9 +44,11 @@ class Span(BaseModel):
 
 
 class Counts(BaseModel):
-    steps: int = 0  # saga steps that ran (create_order not included), each counted once
-    invocations: int = 0  # Lambda invocations, create_order and retries included
-    hops: int = 0  # deliveries from one service to another (see README: Comparing the two styles)
+    steps: int = 0  # saga steps that ran (create_order and start_saga not included), each counted once
+    invocations: int = 0  # Lambda invocations: create_order, start_saga, the steps, retries included
+    # Deliveries from one service to another (see README: Comparing the two styles), the start
+    # included: create_order -> the orders table's stream -> start_saga -> Step Functions / the bus.
+    hops: int = 0
     events: int = 0  # events published on the bus
     transitions: int = 0  # Step Functions state transitions, as billed (retries included)
     retries: int = 0  # extra attempts of a step beyond its first
@@ -74,11 +79,20 @@ class Trace(BaseModel):
         return (self.end - self.start).total_seconds() * 1000 if self.spans else 0.0
 
     def handlers(self) -> list[Span]:
-        """Lambda runs of saga steps (not create_order), in start order."""
+        """Lambda runs of saga steps (not create_order, not start_saga), in start order."""
         return sorted((s for s in self.spans if s.kind == "handler"), key=lambda s: s.start)
 
+    def relays(self) -> list[Span]:
+        """start_saga's runs that started the saga (one, unless the stream delivered it again)."""
+        return sorted((s for s in self.spans if s.kind == "relay"), key=lambda s: s.start)
+
     def compensated(self) -> list[str]:
-        return [s.step for s in self.handlers() if s.step in COMPENSATION_STEPS]
+        """The compensating steps that ran, in the order they ran (a retry counted once)."""
+        out: list[str] = []
+        for span in self.handlers():
+            if span.step in COMPENSATION_STEPS and span.step not in out:
+                out.append(span.step)
+        return out
 
 
 class Capture(BaseModel):
@@ -90,4 +104,5 @@ class Capture(BaseModel):
     record: dict = Field(default_factory=dict)  # GET /orders/{orderId}
     history: list[dict] = Field(default_factory=list)  # get_execution_history events
     tap: list[dict] = Field(default_factory=list)  # filter_log_events on the event tap's group
-    logs: list[dict] = Field(default_factory=list)  # filter_log_events on the step functions' groups
+    # filter_log_events on the log groups of create_order, start_saga, the steps and the reconciler
+    logs: list[dict] = Field(default_factory=list)

@@ -7,8 +7,10 @@ Source: the AWS pricing pages, us-east-1, on-demand, free tiers ignored:
 Recorded 2026-11-27. Prices change: check the pages before quoting a number.
 
 What is left out, because it is the same for both styles or not what differs between them:
-Lambda duration (the same handlers run in both), DynamoDB, API Gateway, CloudWatch Logs, the
-event tap (instrumentation, not the saga), and data transfer.
+Lambda duration (the same handlers run in both), DynamoDB (its stream included: a Lambda trigger
+reads it for free, and both styles start the saga from it), API Gateway, CloudWatch Logs, the
+event tap (instrumentation, not the saga), and data transfer. Lambda requests include create_order
+and start_saga, the same two in both styles.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ timestamps generated per order only need to be present on both sides."""
 from __future__ import annotations
 
 # Generated per order: they differ between styles by nature, so they are compared by presence.
-GENERATED = ("orderId", "reservationId", "paymentId", "trackingNumber", "createdAt", "updatedAt")
+GENERATED = ("orderId", "reservationId", "paymentId", "refundId", "trackingNumber", "createdAt", "updatedAt")
 
 
 def _view(record: dict, keys: set[str]) -> dict:

@@ -7,7 +7,7 @@ from html import escape
 from pathlib import Path
 
 from tools.compare.comparison import Comparison, StepCell
-from tools.compare.console import _metrics, ms, outcome
+from tools.compare.console import NOT_TIMED, _metrics, ms, outcome
 from tools.compare.prices import PRICE_TABLE, PRICES_RECORDED, PRICES_SOURCE
 from tools.compare.svg import timeline
 
@@ -30,7 +30,8 @@ def _numbers(cell: StepCell | None) -> str:
     if cell is None:
         return '<td class="n dim">—</td><td class="n dim">—</td>'
     cold = " *" if cell.cold else ""
-    return f'<td class="n">{ms(cell.handoff_ms)}{cold}</td><td class="n">{ms(cell.handler_ms)}</td>'
+    handler = f'<td class="n dim">{NOT_TIMED}</td>' if cell.handler_ms is None else f'<td class="n">{ms(cell.handler_ms)}</td>'
+    return f'<td class="n">{ms(cell.handoff_ms)}{cold}</td>{handler}'
 
 
 def steps_table(comparison: Comparison) -> str:
@@ -72,6 +73,11 @@ def section(comparison: Comparison) -> str:
         for style, t in traces.items()
     )
     warnings = "".join(
+        f'<p class="warn">{escape(style)}: the reconciler acted on the order: {escape(span.detail)}</p>'
+        for style, t in traces.items()
+        for span in t.spans
+        if span.kind == "recovery"
+    ) + "".join(
         f'<p class="warn">{escape(style)} trace incomplete: {escape(w)}</p>'
         for style, s in comparison.summaries.items()
         for w in s.warnings
@@ -90,11 +96,13 @@ def prices() -> str:
 LEGEND = (
     "<p class=dim>One lane per service, time from the order's first record. Filled bars: a Lambda "
     "handler running a step (from its logs). Outlined bars: a Step Functions state (from the execution "
-    "history; dashed: it failed or was caught). Diamonds: an event on the bus (from the event tap), or "
-    "the order's creation. Grey lines: hops between services. <b>hand-off</b>: from the previous step's "
-    "end to this step's start (delivery, orchestration, cold start*); <b>handler</b>: time inside the "
-    "step's code. * the function's first (cold) invocation. <b>$/M</b>: dollars per million orders like this "
-    "one, from the counts and the prices at the end.</p>"
+    "history; dashed: it failed or was caught). Diamonds: an event on the bus (from the event tap), the "
+    "order stored by create_order, or the saga started by start_saga (the outbox relay, fed by the orders "
+    "table's stream). Grey lines: hops between services. <b>hand-off</b>: from the previous step's end to "
+    "this step's start (delivery, orchestration, cold start*); start_saga's is create_order's write to the "
+    "saga started (stream delivery and the start call); <b>handler</b>: time inside the step's code "
+    f"({NOT_TIMED} for start_saga, which logs one line). * the function's first (cold) invocation. "
+    "<b>$/M</b>: dollars per million orders like this one, from the counts and the prices at the end.</p>"
 )
 
 

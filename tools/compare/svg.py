@@ -1,8 +1,10 @@
 """A swimlane timeline of one trace as inline SVG: one lane per service, time left to right.
 
 Both styles of a scenario are drawn on the same scale (`span_ms`), one above the other, so the
-lengths compare. Thin lines are the hops: orchestrator -> handler -> orchestrator, or event ->
-subscriber -> published event. Every shape has a <title> (the browser's tooltip).
+lengths compare. Thin lines are the hops: the order stored -> (the orders table's stream) ->
+the saga started by start_saga -> the orchestrator or OrderCreated on the bus; then orchestrator
+-> handler -> orchestrator, or event -> subscriber -> published event. Every shape has a <title>
+(the browser's tooltip).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
+from shared.events import OrderCreated
 from tools.compare.eventbus import TRIGGERS
 from tools.compare.model import EVENTBRIDGE, STEP_FUNCTIONS, Span, Trace
 
@@ -54,9 +57,14 @@ def _title(span: Span) -> str:
     return escape(" — ".join(parts))
 
 
+POINTS = ("event", "request", "relay", "recovery")  # drawn as diamonds: start == end
+
+
 def _label(span: Span) -> str:
     if span.kind == "request":
         return "order created"
+    if span.kind == "relay":
+        return "saga started"
     if span.kind == "state":
         return span.detail.split(" ")[0] or span.step
     return span.step
@@ -65,7 +73,7 @@ def _label(span: Span) -> str:
 def _shape(span: Span, scale: _Scale, y: float, color: str) -> str:
     x, title = scale.x(span.start), _title(span)
     mid = y + LANE_H / 2
-    if span.kind in ("event", "request"):
+    if span.kind in POINTS:
         r = 5
         return (f'<g class="{span.kind}"><title>{title}</title>'
                 f'<path d="M{x:.1f} {mid - r} l{r} {r} l{-r} {r} l{-r} {-r} z" fill="{color}"/></g>')  # fmt: skip
@@ -89,7 +97,7 @@ class _Labels:
 
     def place(self, span: Span, scale: _Scale, y: float) -> str:
         text = _label(span)
-        x = scale.x(span.start) + (7 if span.kind in ("event", "request") else 1)
+        x = scale.x(span.start) + (7 if span.kind in POINTS else 1)
         width = len(text) * self.CHAR_W
         for row, text_y in enumerate((y + 7, y + LANE_H - 1)):
             if self.free.get((span.service, row), 0.0) <= x:
@@ -110,8 +118,22 @@ def _hops(trace: Trace, scale: _Scale, lane_y: dict[str, float]) -> list[str]:
         lines.append(f'<line x1="{scale.x(a):.1f}" y1="{ya:.1f}" x2="{scale.x(b):.1f}" y2="{yb:.1f}" class="hop"/>')
 
     hub = lane_y[wiring] + LANE_H / 2
+    # The start: create_order's write -> the stream -> start_saga -> the orchestrator or the bus.
+    requests = [s for s in trace.spans if s.kind == "request" and s.service in lane_y]
+    relays = [s for s in trace.relays() if s.service in lane_y]
+    states = [s for s in trace.spans if s.kind == "state"]
+    events = [s for s in trace.spans if s.kind == "event"]
+    if relays:
+        relay_y = lane_y[relays[0].service] + LANE_H / 2
+        if requests:
+            line(requests[0].end, lane_y[requests[0].service] + LANE_H / 2, relays[0].start, relay_y)
+        if trace.style == "orchestration":
+            started = states[:1]
+        else:
+            started = [e for e in events if e.step == OrderCreated.detail_type()][:1]
+        if started:
+            line(relays[0].end, relay_y, started[0].start, hub)
     if trace.style == "orchestration":
-        states = [s for s in trace.spans if s.kind == "state"]
         for handler in handlers:
             state = next((s for s in states if s.step == handler.step and s.start <= handler.start <= s.end), None)
             if state and handler.service in lane_y:
@@ -119,12 +141,11 @@ def _hops(trace: Trace, scale: _Scale, lane_y: dict[str, float]) -> list[str]:
                 line(state.start, hub, handler.start, y)
                 line(handler.end, y, state.end, hub)
         return lines
-    events = [s for s in trace.spans if s.kind == "event"]
     for handler in handlers:
         if handler.service not in lane_y:
             continue
         y = lane_y[handler.service] + LANE_H / 2
-        trigger = [e for e in events if TRIGGERS.get(e.step) == handler.step and e.start <= handler.start]
+        trigger = [e for e in events if handler.step in TRIGGERS.get(e.step, ()) and e.start <= handler.start]
         if trigger:
             line(trigger[-1].start, hub, handler.start, y)
         published = [e for e in events if e.step == handler.outcome and e.start >= handler.start]
