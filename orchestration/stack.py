@@ -2,13 +2,18 @@
 
     ReserveInventory -> ChargePayment -> NotifyShipping -> OrderCompleted (Succeed)
 
-    ReserveInventory --OutOfStockError------> OutOfStock (Fail)
-    ChargePayment    --PaymentDeclinedError-> ReleaseInventory -> PaymentFailed (Fail)
-    ChargePayment    --any other error------> CancelPayment -> ReleaseAfterCancel -> PaymentIncomplete (Fail)
-    NotifyShipping   --any error------------> RefundPayment -> ReleaseAfterRefund -> ShippingFailed (Fail)
+    ReserveInventory --OutOfStockError------> OutOfStock
+    ChargePayment    --PaymentDeclinedError-> ReleaseInventory -> PaymentFailed
+    ChargePayment    --any other error------> CancelPayment -> ReleaseAfterCancel -> PaymentIncomplete
+    NotifyShipping   --any error------------> RefundPayment -> ReleaseAfterRefund -> ShippingFailed
     CancelPayment, RefundPayment --AlreadyShipped--> OrderCompleted (the order shipped after all)
 
 ("any error": once the retries below are spent; ShippingRefusedError is one, and not retried.)
+
+Every end above is a Succeed state: the saga reached a consistent end, and the order's status
+says which. An execution FAILS only when the saga could not get there (a compensation that
+failed for good, an order parked for a person) or TIMES OUT: exactly what the alarms on failed
+and timed-out executions should wake someone for, and what the reconciler picks up.
 
 Each task passes its whole input to the Lambda and its output is the handler's returned dict
 (`payload_response_only`), so every step receives the previous step's event. The execution input
@@ -16,7 +21,7 @@ is the OrderCreated event. A Catch keeps the failed task's input and adds the er
 ({Error, Cause}); a compensation accepts that, or the previous compensation's outcome.
 
 Compensation runs in reverse order: refund, then release. Each failure has its own chain, so the
-states an execution went through, and the Fail state it ended in, say which compensation ran:
+states an execution went through, and the end state it reached, say which compensation ran:
 `PaymentFailed` (declined: release only), `PaymentIncomplete` (the charge never answered: its
 payment voided or refunded, then release), `ShippingFailed` (shipping refused or never answered:
 refund, then release). `CancelPayment` and `RefundPayment` run the same function
@@ -147,31 +152,20 @@ class OrchestrationStack(Stack):
         reserve, charge, notify = state("ReserveInventory"), state("ChargePayment"), state("NotifyShipping")
         completed = sfn.Succeed(self, "OrderCompleted")
 
-        out_of_stock = sfn.Fail(
-            self, "OutOfStock", error=OutOfStockError.__name__, cause="Not enough stock; nothing to compensate"
-        )
-        declined = state("ReleaseInventory").next(
-            sfn.Fail(self, "PaymentFailed", error="PaymentFailed", cause="Payment declined; inventory released")
-        )
+        def end(state_id: str, comment: str) -> sfn.Succeed:
+            return sfn.Succeed(self, state_id, comment=comment)
+
+        out_of_stock = end("OutOfStock", "Not enough stock; nothing to compensate")
+        declined = state("ReleaseInventory").next(end("PaymentFailed", "Payment declined; inventory released"))
         cancel = state("CancelPayment")
         cancel.add_catch(completed, errors=[AlreadyShipped.__name__], result_path="$.error")
         charge_lost = cancel.next(state("ReleaseAfterCancel")).next(
-            sfn.Fail(
-                self,
-                "PaymentIncomplete",
-                error="PaymentIncomplete",
-                cause="Payment did not complete; payment voided or refunded, then inventory released",
-            )
+            end("PaymentIncomplete", "Payment did not complete; payment voided or refunded, then inventory released")
         )
         refund = state("RefundPayment")
         refund.add_catch(completed, errors=[AlreadyShipped.__name__], result_path="$.error")
         shipping_failed = refund.next(state("ReleaseAfterRefund")).next(
-            sfn.Fail(
-                self,
-                "ShippingFailed",
-                error="ShippingFailed",
-                cause="Shipping failed; payment refunded, then inventory released",
-            )
+            end("ShippingFailed", "Shipping failed; payment refunded, then inventory released")
         )
 
         reserve.add_catch(out_of_stock, errors=[OutOfStockError.__name__], result_path="$.error")

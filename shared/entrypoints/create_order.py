@@ -1,7 +1,6 @@
-"""`POST /orders`, for both styles: validate, store the order, start the saga.
-
-Each style's create_order handler is this, given its own way to start the saga.
-"""
+"""`POST /orders`, the same in both styles: validate and store the order. Storing it is all the
+API does: the stored order starts its own saga (shared.entrypoints.start_saga, fed by the orders
+table's stream), so no crash between two writes can leave an order without its saga."""
 
 from __future__ import annotations
 

@@ -9,8 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from .. import recovery
-from ..adapters.metrics import CloudWatchMetrics
-from .runtime import logger, saga_store
+from .runtime import logger, metrics, saga_store
 
 
 def settings() -> tuple[timedelta, int]:
@@ -32,7 +31,7 @@ def reconcile_handler(driver: Callable[[], recovery.SagaDriver]):
                 extra={"orderId": r.order_id, "status": str(r.status), "action": str(r.action),
                        "detail": r.detail},
             )
-        CloudWatchMetrics(os.environ["SAGA_STYLE"]).oldest_open_order_age(done.oldest_open_seconds)
+        metrics().oldest_open_order_age(done.oldest_open_seconds)
         return {
             "recovered": len(done.recoveries),
             "oldestOpenSeconds": round(done.oldest_open_seconds, 1),

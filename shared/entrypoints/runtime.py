@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger
 from ..adapters.dynamodb import DynamoSagaStore
 from ..adapters.eventbridge import EventBridgePublisher, EventBusDriver
 from ..adapters.ledger import DynamoPaymentLedger
+from ..adapters.metrics import CloudWatchMetrics
 from ..adapters.stepfunctions import StepFunctionsDriver, StepFunctionsStarter
 from ..events import Message
 
@@ -49,6 +50,11 @@ def run_step(step: Callable[..., Message], event: Message) -> Message:
 
 
 @cache
+def metrics() -> CloudWatchMetrics:
+    return CloudWatchMetrics(os.environ["SAGA_STYLE"])
+
+
+@cache
 def state_machine_driver() -> StepFunctionsDriver:
     return StepFunctionsDriver(state_machine_starter())
 
@@ -63,6 +69,7 @@ CACHED = (
     payment_ledger,
     event_publisher,
     state_machine_starter,
+    metrics,
     state_machine_driver,
     event_bus_driver,
 )

@@ -17,45 +17,51 @@ def result(deployed):
 
 
 def test_every_order_reaches_its_terminal_status_and_is_traced(result):
-    assert [(c["style"], c["concurrency"]) for c in result["cells"]] == [(s, CONCURRENCY) for s in aws.STYLES]
-    for cell in result["cells"]:
-        assert cell["orders"] == ORDERS and cell["errors"] == []
-        assert cell["terminal"] == ORDERS and cell["statuses"] == {"SHIPPING_SCHEDULED": ORDERS}
-        assert cell["traced"] == ORDERS  # every order's three steps found in the logs
-        assert len(cell["latencies_ms"]) == ORDERS and len(cell["hops_ms"]) == ORDERS * cell["hops_per_saga"]
+    assert [(c.style, c.concurrency) for c in result.cells] == [(s, CONCURRENCY) for s in aws.STYLES]
+    for cell in result.cells:
+        assert cell.orders == ORDERS and cell.errors == []
+        assert cell.terminal == ORDERS and cell.statuses == {"SHIPPING_SCHEDULED": ORDERS}
+        assert cell.traced == ORDERS  # every order's marks found: created, saga started, three steps
+        assert len(cell.latencies_ms) == ORDERS
+        # Four hand-offs per saga: create_order -> (stream) start_saga, then one into each step.
+        assert cell.hops_per_saga == 4 and cell.step_hops_per_saga == 3
+        assert len(cell.outbox_hops_ms) == ORDERS and len(cell.hops_ms) == ORDERS * cell.step_hops_per_saga
 
 
 def test_figures_are_consistent(result):
-    for cell in result["cells"]:
-        for summary in (cell["latency_ms"], cell["hop_ms"], cell["handler_ms"]):
-            assert 0 < summary["min"] <= summary["p50"] <= summary["p95"] <= summary["p99"] <= summary["max"]
-        assert cell["throughput_per_s"] > 0 and cell["handler_ms_per_saga"] > 0
-        # A saga's window is its handlers plus its hops, so the mean gap is the overhead per hop.
-        assert cell["overhead_per_hop_ms"] == pytest.approx(sum(cell["hops_ms"]) / len(cell["hops_ms"]), abs=0.5)
+    for cell in result.cells:
+        for summary in (cell.latency_ms, cell.hop_ms, cell.outbox_hop_ms, cell.handler_ms):
+            assert 0 < summary.min <= summary.p50 <= summary.p95 <= summary.p99 <= summary.max
+        assert cell.throughput_per_s > 0 and cell.handler_ms_per_saga > 0
+        # A saga's window is its handlers plus its hand-offs, so their mean is the overhead per hand-off.
+        hops = cell.outbox_hops_ms + cell.hops_ms
+        assert cell.overhead_per_hop_ms == pytest.approx(sum(hops) / len(hops), abs=0.5)
 
 
 def test_ratios_are_choreography_over_orchestration(result):
-    [ratios] = result["ratios"]
-    orch, chor = result["cells"]
-    assert ratios["concurrency"] == CONCURRENCY
+    [ratios] = result.ratios
+    orch, chor = result.cells
+    assert ratios.concurrency == CONCURRENCY
     for key, _ in FIGURES:
-        if orch[key] and chor[key] is not None:
-            assert ratios[key] == pytest.approx(chor[key] / orch[key], abs=1e-3), key
+        if orch.figure(key) and chor.figure(key) is not None:
+            assert ratios.figures[key] == pytest.approx(chor.figure(key) / orch.figure(key), abs=1e-3), key
 
 
 def test_process_figures_on_the_embedded_localstack(result):
-    if result["machine"]["localstack"] != "embedded":
+    if result.machine.localstack != "embedded":
         pytest.skip("process figures need the embedded LocalStack")
-    for cell in result["cells"]:
-        peak = cell["usage"]["peak_rss_mb"]
+    for cell in result.cells:
+        peak = cell.usage.peak_rss_mb
         assert peak["localstack"] > 0 and peak["total"] >= peak["localstack"] + peak["lambdas"]
-        assert cell["lambda_processes"] >= 1 and cell["cpu_ms_per_order"] > 0
+        assert cell.lambda_processes >= 1 and cell.cpu_ms_per_order > 0
 
 
 def test_writes_json_markdown_and_png(result, tmp_path):
     paths = report.write(result, tmp_path)
     assert sorted(p.suffix for p in paths) == [".json", ".md", ".png"]
-    assert json.loads(paths[0].read_text())["config"]["orders"] == ORDERS
+    written = json.loads(paths[0].read_text())
+    assert written["config"]["orders"] == ORDERS and written["config"]["hops_per_saga"] == 4
+    assert written["cells"][0]["outbox_hop_p50_ms"] == result.cells[0].outbox_hop_p50_ms
     assert "| latency p50 (ms) |" in paths[1].read_text()
     assert paths[2].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     report.print_table(result)

@@ -4,12 +4,13 @@ the README), and a rich table on the console."""
 
 from __future__ import annotations
 
-import json
+import sys
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from tools.bench.model import BenchResult
 from tools.bench.stats import FIGURES
 
 # Published per-hop latencies on real AWS, eu-west-1 (bitesizedserverless.com, "Serverless
@@ -24,15 +25,19 @@ def progress(message: str) -> None:
     _console.print(f"[dim]bench:[/] {message}")
 
 
-def stem(result: dict) -> str:
-    return result["date"].replace(":", "").replace("+0000", "Z")[:17].replace("T", "-")
+def stem(result: BenchResult) -> str:
+    return result.date.replace(":", "").replace("+0000", "Z")[:17].replace("T", "-")
 
 
-def write(result: dict, out: Path) -> list[Path]:
+def as_json(result: BenchResult) -> str:
+    return result.model_dump_json(indent=1) + "\n"
+
+
+def write(result: BenchResult, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     base = out / stem(result)
     paths = [base.with_suffix(".json"), base.with_suffix(".md"), base.with_suffix(".png")]
-    paths[0].write_text(json.dumps(result, indent=1) + "\n")
+    paths[0].write_text(as_json(result))
     paths[1].write_text(markdown(result))
     plot(result, paths[2])
     return paths
@@ -46,73 +51,84 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def grid(result: dict) -> tuple[list[str], list[list[str]]]:
+def _figure(result: BenchResult, style: str, level: int, key: str):
+    cell = result.cell(style, level)
+    return cell.figure(key) if cell else None
+
+
+def grid(result: BenchResult) -> tuple[list[str], list[list[str]]]:
     """Header and rows: one row per figure, one column per concurrency, each cell
     "orchestration / choreography (ratio×)" with ratio = choreography / orchestration."""
-    levels = result["config"]["concurrency"]
-    by = {(c["style"], c["concurrency"]): c for c in result["cells"]}
-    ratio = {r["concurrency"]: r for r in result["ratios"]}
+    levels = result.config.concurrency
     body = []
     for key, label in FIGURES:
         row = [label]
         for level in levels:
-            orch = by.get(("orchestration", level), {}).get(key)
-            chor = by.get(("choreography", level), {}).get(key)
-            r = ratio.get(level, {}).get(key)
+            orch = _figure(result, "orchestration", level, key)
+            chor = _figure(result, "choreography", level, key)
+            ratio = result.ratio(level)
+            r = ratio.figures.get(key) if ratio else None
             row.append(f"{_fmt(orch)} / {_fmt(chor)}" + (f" ({r:.2f}×)" if r else ""))
         body.append(row)
     return ["orchestration / choreography (chor ÷ orch)", *(f"{c} in flight" for c in levels)], body
 
 
-def _caption(result: dict) -> str:
-    m, cfg = result["machine"], result["config"]
-    load = m.get("load_average")
+def _caption(result: BenchResult) -> str:
+    m, cfg = result.machine, result.config
+    load = m.load_average
     return (
-        f"{cfg['orders']} happy-path orders per style and concurrency"
-        + (f" after a warm-up of {cfg['warmup']} per style" if cfg.get("warmup") else "")
-        + f"; {result['duration_s']:.0f} s in all; {m['cpus']} cores, {m['memory_gib']} GiB, "
-        f"{m['localstack']} LocalStack"
-        + (f"; load average {load[0]:.1f} → {load[1]:.1f}" if load else "")
+        f"{cfg.orders} happy-path orders per style and concurrency"
+        + (f" after a warm-up of {cfg.warmup} per style" if cfg.warmup else "")
+        + f"; {result.duration_s:.0f} s in all; {m.cpus} cores, {m.memory_gib} GiB, {m.localstack} LocalStack"
+        + (f"; load average {load[0]:.1f} → {load[-1]:.1f}" if load else "")
+        + f"; {cfg.hops_per_saga} hand-offs per saga: the outbox's (create_order → stream → start_saga) "
+        f"and {cfg.step_hops_per_saga} into the steps"
     )
 
 
-def print_table(result: dict) -> None:
+def print_table(result: BenchResult, stderr: bool = False) -> None:
     header, body = grid(result)
-    table = Table(title=f"Saga benchmark {result['date']}", caption=_caption(result))
+    table = Table(title=f"Saga benchmark {result.date}", caption=_caption(result))
     table.add_column(header[0], justify="left")
     for name in header[1:]:
         table.add_column(name, justify="right")
     for row in body:
         table.add_row(*row)
-    Console(width=max(120, Console().width)).print(table)
-    incomplete = [c for c in result["cells"] if c["terminal"] < c["orders"] or c["traced"] < c["terminal"]]
+    stream = sys.stderr if stderr else sys.stdout
+    # Piped output (CI logs) gets room for the whole table instead of rich's default 80 columns.
+    width = max(120, 40 + 28 * len(header[1:]), Console(file=stream).width if stream.isatty() else 0)
+    Console(file=stream, width=width).print(table)
+    incomplete = [c for c in result.cells if c.terminal < c.orders or c.traced < c.terminal]
     for c in incomplete:
-        progress(f"[yellow]{c['style']} at {c['concurrency']}: {c['terminal']}/{c['orders']} terminal, "
-                 f"{c['traced']} traced in the logs; errors: {c['errors']}[/]")  # fmt: skip
+        progress(f"[yellow]{c.style} at {c.concurrency}: {c.terminal}/{c.orders} terminal, "
+                 f"{c.traced} traced in the logs; errors: {c.errors}[/]")  # fmt: skip
 
 
-def markdown(result: dict) -> str:
+def markdown(result: BenchResult) -> str:
     header, body = grid(result)
-    lines = [f"Run {result['date']}: {_caption(result)}.", "", "| " + " | ".join(header) + " |",
+    lines = [f"Run {result.date}: {_caption(result)}.", "", "| " + " | ".join(header) + " |",
              "|---" + "|---:" * (len(header) - 1) + "|"]  # fmt: skip
     lines += ["| " + " | ".join(row) + " |" for row in body]
     return "\n".join(lines) + "\n"
 
 
-def plot(result: dict, path: Path) -> None:
+def plot(result: BenchResult, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     colors = {"orchestration": "tab:blue", "choreography": "tab:orange"}
-    levels = result["config"]["concurrency"]
-    by = {(c["style"], c["concurrency"]): c for c in result["cells"]}
+    levels = result.config.concurrency
+
+    def figures(style: str, key: str) -> list:
+        return [_figure(result, style, c, key) for c in levels]
+
     fig, (dist, tput, hop) = plt.subplots(1, 3, figsize=(16, 5), gridspec_kw={"width_ratios": [2, 1, 1]})
 
     # Latency distribution: a box per style side by side at each concurrency.
     for offset, style in ((-0.2, "orchestration"), (0.2, "choreography")):
-        data = [by.get((style, c), {}).get("latencies_ms") or [float("nan")] for c in levels]
+        data = [figures(style, "latencies_ms")[i] or [float("nan")] for i in range(len(levels))]
         boxes = dist.boxplot(data, positions=[i + offset for i in range(len(levels))], widths=0.35,
                              patch_artist=True, whis=(1, 99), showfliers=True, manage_ticks=False)  # fmt: skip
         for box in boxes["boxes"]:
@@ -126,14 +142,12 @@ def plot(result: dict, path: Path) -> None:
     dist.grid(axis="y", alpha=0.3)
 
     for style in colors:
-        tput.plot(levels, [by.get((style, c), {}).get("throughput_per_s") for c in levels],
-                  marker="o", color=colors[style], label=style)  # fmt: skip
-        hop.plot(levels, [by.get((style, c), {}).get("hop_p50_ms") for c in levels],
-                 marker="o", color=colors[style], label=f"{style} p50")  # fmt: skip
-        hop.plot(levels, [by.get((style, c), {}).get("hop_p99_ms") for c in levels],
-                 marker="^", linestyle="--", color=colors[style], label=f"{style} p99")  # fmt: skip
-        hop.plot(levels, [by.get((style, c), {}).get("outbox_hop_p50_ms") for c in levels],
-                 marker="s", linestyle="-.", color=colors[style], alpha=0.6, label=f"{style} outbox p50")  # fmt: skip
+        tput.plot(levels, figures(style, "throughput_per_s"), marker="o", color=colors[style], label=style)
+        hop.plot(levels, figures(style, "hop_p50_ms"), marker="o", color=colors[style], label=f"{style} p50")
+        hop.plot(levels, figures(style, "hop_p99_ms"), marker="^", linestyle="--", color=colors[style],
+                 label=f"{style} p99")  # fmt: skip
+        hop.plot(levels, figures(style, "outbox_hop_p50_ms"), marker="s", linestyle="-.", color=colors[style],
+                 alpha=0.6, label=f"{style} outbox p50")  # fmt: skip
         hop.axhline(AWS_HOP_MS[style]["p50"], color=colors[style], linestyle=":", alpha=0.7)
     hop.plot([], [], color="grey", linestyle=":", label="real AWS p50 (published)")
     tput.set_ylim(bottom=0)
@@ -147,9 +161,9 @@ def plot(result: dict, path: Path) -> None:
         ax.set_title(title)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    m = result["machine"]
-    fig.suptitle(f"Order saga on the embedded LocalStack: {result['config']['orders']} orders per cell, "
-                 f"{m['cpus']} cores, {m['memory_gib']} GiB — {result['date']}")  # fmt: skip
+    m = result.machine
+    fig.suptitle(f"Order saga on the embedded LocalStack: {result.config.orders} orders per cell, "
+                 f"{m.cpus} cores, {m.memory_gib} GiB — {result.date}")  # fmt: skip
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

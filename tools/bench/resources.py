@@ -49,7 +49,7 @@ class Sampler:
     LocalStack, e.g. the Docker one: its processes are not ours to read."""
 
     def __init__(self, style: str) -> None:
-        self._prefix = aws.STACKS[style] + "-"
+        self._prefix = aws.function_name(style, "")  # every function of the style is named so
         self._root = localstack_pid()
         self._kinds: dict[int, str | None] = {}  # pid -> localstack | dynamodb | lambdas | None
         self._cpu_start: dict[int, float] = {}

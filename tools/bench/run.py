@@ -1,6 +1,6 @@
 """Run the benchmark: both styles, each concurrency, one report.
 
-    python -m tools.bench [--orders N] [--concurrency 1,4,16] [--quick] [--out DIR]
+    python -m tools.bench [--orders N] [--concurrency 1,4,16] [--quick] [--out DIR] [--json PATH|-]
 
 Defaults sized for a 2-core machine, about 2-3 minutes: 20 orders per style at 1, 4 and 16 in flight.
 One saga costs the whole LocalStack tree ~0.6-1 s of CPU, so 2 cores saturate at about 2 in flight:
@@ -21,8 +21,10 @@ import psutil
 
 from tools import aws
 from tools.bench import handlers, load, report, stats
-from tools.bench.stats import FIGURES
+from tools.bench.handlers import OrderMarks
+from tools.bench.model import BenchResult, Cell, Config, Machine, Ratio, Usage
 from tools.bench.resources import Sampler, localstack_pid
+from tools.bench.stats import FIGURES
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results"
@@ -35,19 +37,19 @@ WARMUP_ORDERS = 8
 QUICK_CONCURRENCY = (1, 4)
 
 
-def machine() -> dict:
-    return {
-        "cpus": os.cpu_count(),
-        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "localstack": "embedded" if localstack_pid() else "external (no process figures)",
+def machine() -> Machine:
+    return Machine(
+        cpus=os.cpu_count(),
+        memory_gib=round(psutil.virtual_memory().total / 2**30, 1),
+        platform=platform.platform(),
+        python=platform.python_version(),
+        localstack="embedded" if localstack_pid() else "external (no process figures)",
         # The LocalStack is shared: anything else running on it or the host shows up here.
-        "load_average": [round(os.getloadavg()[0], 2)],
-    }
+        load_average=[round(os.getloadavg()[0], 2)],
+    )
 
 
-def cell(style: str, concurrency: int, runs: list[load.OrderRun], marks: dict, usage: dict) -> dict:
+def cell(style: str, concurrency: int, runs: list[load.OrderRun], marks: dict[str, OrderMarks], usage: Usage) -> Cell:
     """The figures of one style at one concurrency."""
     done = [r for r in runs if r.terminal]
     latencies = [r.latency_ms for r in done if r.latency_ms is not None]
@@ -59,52 +61,36 @@ def cell(style: str, concurrency: int, runs: list[load.OrderRun], marks: dict, u
     # steps' (through Step Functions or the bus), which is where the styles differ.
     outbox = [h for m in traced for h in m.hops_ms()[: handlers.OUTBOX_HOPS]]
     hops = [h for m in traced for h in m.hops_ms()[handlers.OUTBOX_HOPS :]]
-    handler = [m.handler_ms() for m in traced]
     overhead = [(m.window_ms() - m.handler_ms()) / handlers.HOPS for m in traced]
-    cpu_s = sum(usage.get("cpu_s", {}).values()) if usage.get("cpu_s") else None
-    latency = stats.summary(latencies)
-    hop = stats.summary(hops)
-    outbox_hop = stats.summary(outbox)
-    peak = usage.get("peak_rss_mb", {})
-    return {
-        "style": style,
-        "concurrency": concurrency,
-        "orders": len(runs),
-        "terminal": len(done),
-        "statuses": {s: sum(r.status == s for r in runs) for s in sorted({r.status for r in runs if r.status})},
-        "errors": [r.error for r in runs if r.error][:5],
-        "traced": len(traced),
-        "span_s": round(span_s, 3),
-        "throughput_per_s": round(len(done) / span_s, 2) if span_s > 0 else None,
-        "latency_ms": latency,
-        "latency_p50_ms": latency["p50"],
-        "latency_p95_ms": latency["p95"],
-        "latency_p99_ms": latency["p99"],
-        "saga_window_ms": stats.summary([m.window_ms() for m in traced]),
-        "handler_ms": stats.summary(handler),
-        "handler_ms_per_saga": stats.summary(handler)["mean"],
-        "hop_ms": hop,
-        "hop_p50_ms": hop["p50"],
-        "hop_p99_ms": hop["p99"],
-        "outbox_hop_ms": outbox_hop,
-        "outbox_hop_p50_ms": outbox_hop["p50"],
-        "outbox_hop_p99_ms": outbox_hop["p99"],
-        "hops_per_saga": handlers.HOPS,
-        "step_hops_per_saga": handlers.STEP_HOPS,
-        "retries": sum(m.retries for m in traced),
-        "overhead_per_hop_ms": stats.summary(overhead)["mean"],
-        "usage": usage,
-        "localstack_peak_mb": peak.get("localstack"),
-        "lambdas_peak_mb": peak.get("lambdas"),
-        "lambda_processes": usage.get("peak_lambda_processes"),
-        "cpu_ms_per_order": round(cpu_s * 1000 / len(done), 1) if cpu_s is not None and done else None,
-        "latencies_ms": [round(x, 1) for x in latencies],
-        "hops_ms": [round(x, 1) for x in hops],
-        "outbox_hops_ms": [round(x, 1) for x in outbox],
-    }
+    cpu_s = sum(usage.cpu_s.values()) if usage.cpu_s else None
+    return Cell(
+        style=style,
+        concurrency=concurrency,
+        orders=len(runs),
+        terminal=len(done),
+        statuses={s: sum(r.status == s for r in runs) for s in sorted({r.status for r in runs if r.status})},
+        errors=[r.error for r in runs if r.error][:5],
+        traced=len(traced),
+        span_s=round(span_s, 3),
+        throughput_per_s=round(len(done) / span_s, 2) if span_s > 0 else None,
+        latency_ms=stats.summary(latencies),
+        saga_window_ms=stats.summary([m.window_ms() for m in traced]),
+        handler_ms=stats.summary([m.handler_ms() for m in traced]),
+        hop_ms=stats.summary(hops),
+        outbox_hop_ms=stats.summary(outbox),
+        hops_per_saga=handlers.HOPS,
+        step_hops_per_saga=handlers.STEP_HOPS,
+        retries=sum(m.retries for m in traced),
+        overhead_per_hop_ms=stats.summary(overhead).mean,
+        usage=usage,
+        cpu_ms_per_order=round(cpu_s * 1000 / len(done), 1) if cpu_s is not None and done else None,
+        latencies_ms=[round(x, 1) for x in latencies],
+        hops_ms=[round(x, 1) for x in hops],
+        outbox_hops_ms=[round(x, 1) for x in outbox],
+    )
 
 
-def run_style(style: str, orders: int, concurrency: list[int], warmup: bool, log) -> list[dict]:
+def run_style(style: str, orders: int, concurrency: list[int], warmup: bool, log) -> list[Cell]:
     sku = load.bench_sku(style)
     started = time.time()
     if warmup:
@@ -116,21 +102,21 @@ def run_style(style: str, orders: int, concurrency: list[int], warmup: bool, log
         log(f"{style}: {orders} orders at {c} in flight")
         with Sampler(style) as sampler:
             runs = load.drive(style, orders, c, sku)
-        measured.append((c, runs, sampler.usage.as_dict()))
+        measured.append((c, runs, Usage.model_validate(sampler.usage.as_dict())))
     ids = {r.order_id for _, runs, _ in measured for r in runs if r.terminal}
     log(f"{style}: reading handler times from the create_order, start_saga and step logs ({len(ids)} orders)")
     marks = handlers.collect(style, ids, since=started)
     return [cell(style, c, runs, marks, usage) for c, runs, usage in measured]
 
 
-def ratios(cells: list[dict]) -> list[dict]:
-    by = {(c["style"], c["concurrency"]): c for c in cells}
+def ratios(cells: list[Cell]) -> list[Ratio]:
+    by = {(c.style, c.concurrency): c for c in cells}
     out = []
-    for concurrency in sorted({c["concurrency"] for c in cells}):
+    for concurrency in sorted({c.concurrency for c in cells}):
         orch, chor = by.get(("orchestration", concurrency)), by.get(("choreography", concurrency))
         if orch and chor:
-            out.append({"concurrency": concurrency,
-                        **{key: stats.ratio(chor[key], orch[key]) for key, _ in FIGURES}})  # fmt: skip
+            figures = {key: stats.ratio(chor.figure(key), orch.figure(key)) for key, _ in FIGURES}
+            out.append(Ratio(concurrency=concurrency, figures=figures))
     return out
 
 
@@ -140,7 +126,7 @@ class FaultsInjected(SystemExit):
 
 def fault_rates(style: str) -> dict[str, str]:
     """SAGA_FAULT_RATE of each function of the style that has one (`python -m tools.faults`)."""
-    lam, prefix = aws.client("lambda"), aws.STACKS[style] + "-"
+    lam, prefix = aws.client("lambda"), aws.function_name(style, "")  # every function's name starts so
     out = {}
     for page in lam.get_paginator("list_functions").paginate():
         for fn in page["Functions"]:
@@ -151,7 +137,7 @@ def fault_rates(style: str) -> dict[str, str]:
 
 
 def run_benchmark(orders: int, concurrency: list[int], warmup: bool = True, log=print,
-                  allow_faults: bool = False) -> dict:  # fmt: skip
+                  allow_faults: bool = False) -> BenchResult:  # fmt: skip
     started = time.time()
     faults = {}
     for style in aws.STYLES:
@@ -164,18 +150,17 @@ def run_benchmark(orders: int, concurrency: list[int], warmup: bool = True, log=
         )
     host = machine()
     cells = [c for style in aws.STYLES for c in run_style(style, orders, concurrency, warmup, log)]
-    host["load_average"].append(round(os.getloadavg()[0], 2))  # 1-minute average, before and after
-    return {
-        "date": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
-        "machine": host,
-        "config": {"orders": orders, "concurrency": concurrency, "warmup": WARMUP_ORDERS if warmup else 0,
-                   "poll_s": load.POLL_S, "hops_per_saga": handlers.HOPS,
-                   "step_hops_per_saga": handlers.STEP_HOPS},  # fmt: skip
-        "duration_s": round(time.time() - started, 1),
-        "fault_rates": faults,
-        "cells": cells,
-        "ratios": ratios(cells),
-    }
+    host.load_average.append(round(os.getloadavg()[0], 2))  # 1-minute average, before and after
+    return BenchResult(
+        date=datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
+        machine=host,
+        config=Config(orders=orders, concurrency=concurrency, warmup=WARMUP_ORDERS if warmup else 0,
+                      poll_s=load.POLL_S, hops_per_saga=handlers.HOPS, step_hops_per_saga=handlers.STEP_HOPS),
+        duration_s=round(time.time() - started, 1),
+        fault_rates=faults,
+        cells=cells,
+        ratios=ratios(cells),
+    )  # fmt: skip
 
 
 def _concurrency(value: str) -> list[int]:
@@ -193,12 +178,18 @@ def main() -> None:
     parser.add_argument("--no-warmup", action="store_true", help="measure from cold environments too")
     parser.add_argument("--allow-faults", action="store_true", help="run even with SAGA_FAULT_RATE set on a function")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write <date>.json/.png/.md (default bench/results)")
+    parser.add_argument("--json", metavar="PATH", help="also write the result as JSON to PATH; '-' for stdout (the table then goes to stderr)")
     args = parser.parse_args()  # fmt: skip
     orders = args.orders or (QUICK_ORDERS if args.quick else DEFAULT_ORDERS)
     concurrency = args.concurrency or list(QUICK_CONCURRENCY if args.quick else DEFAULT_CONCURRENCY)
     result = run_benchmark(orders, concurrency, warmup=not args.no_warmup, log=report.progress,
                            allow_faults=args.allow_faults)  # fmt: skip
     paths = report.write(result, args.out)
-    report.print_table(result)
+    report.print_table(result, stderr=args.json == "-")
     for path in paths:
         report.progress(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    if args.json == "-":
+        print(report.as_json(result))
+    elif args.json:
+        Path(args.json).write_text(report.as_json(result))
+        report.progress(f"wrote {args.json}")

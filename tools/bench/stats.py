@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from tools.bench.model import Summary
+
 # Figures compared between the styles, as (key in a cell, label); the ratio is choreography /
 # orchestration of each.
 FIGURES = (
@@ -36,17 +38,19 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def summary(values: Sequence[float]) -> dict[str, float | None]:
+def summary(values: Sequence[float]) -> Summary:
     values = list(values)
-    return {
-        "n": len(values),
-        "p50": _round(percentile(values, 50)),
-        "p95": _round(percentile(values, 95)),
-        "p99": _round(percentile(values, 99)),
-        "mean": _round(sum(values) / len(values)) if values else None,
-        "min": _round(min(values)) if values else None,
-        "max": _round(max(values)) if values else None,
-    }
+    if not values:
+        return Summary()
+    return Summary(
+        n=len(values),
+        p50=_round(percentile(values, 50)),
+        p95=_round(percentile(values, 95)),
+        p99=_round(percentile(values, 99)),
+        mean=_round(sum(values) / len(values)),
+        min=_round(min(values)),
+        max=_round(max(values)),
+    )
 
 
 def ratio(numerator: float | None, denominator: float | None) -> float | None:
