@@ -231,7 +231,8 @@ def test_orchestration_refunds_then_releases_after_shipping_refuses(traces):
     assert [(s.detail, s.step) for s in states[3:5]] == [("RefundPayment", "refund_payment"),
                                                          ("ReleaseAfterRefund", "release_inventory")]  # fmt: skip
     assert trace.compensated() == ["refund_payment", "release_inventory"]
-    assert states[-1].step == "ShippingFailed" and states[-1].outcome == "ShippingFailed"
+    # The end state names the path; a consistent end is a Succeed state.
+    assert (states[-1].step, states[-1].outcome) == ("ShippingFailed", "succeed")
 
 
 def test_a_task_state_is_named_by_the_function_it_invoked():
