@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from tools.compare import capture, console, eventbus, lambda_logs, prices, report, stepfunctions
+from tools.compare import capture, console, eventbus, lambda_logs, prices, report, stepfunctions, svg
 from tools.compare.__main__ import arguments, pair
 from tools.compare.comparison import align, compare
 from tools.compare.model import Capture, Trace
@@ -510,6 +510,14 @@ def test_html_report_is_self_contained_with_both_timelines(comparisons, tmp_path
     assert page.count("<svg") == 2 * len(comparisons)
     assert ">eventbridge<" in page and ">step-functions<" in page
     assert prices.PRICES_RECORDED in page
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_every_hop_is_drawn_on_the_timelines(traces, name):
+    # create_order -> stream -> start_saga is one line (the stream has no lane), every other hop one.
+    for style in STYLES:
+        trace = traces[(style, name)]
+        assert svg.timeline(trace, trace.total_ms).count('class="hop"') == HOPS[name] - 1, style
 
 
 def test_html_report_shows_the_undeliverable_compensations(comparisons, tmp_path):

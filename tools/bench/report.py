@@ -22,7 +22,7 @@ _console = Console(stderr=True)
 
 
 def progress(message: str) -> None:
-    _console.print(f"[dim]bench:[/] {message}")
+    _console.print(f"[dim]bench:[/] {message}", soft_wrap=True)  # one line each, however narrow
 
 
 def stem(result: BenchResult) -> str:

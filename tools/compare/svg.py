@@ -145,9 +145,11 @@ def _hops(trace: Trace, scale: _Scale, lane_y: dict[str, float]) -> list[str]:
         if handler.service not in lane_y:
             continue
         y = lane_y[handler.service] + LANE_H / 2
-        trigger = [e for e in events if handler.step in TRIGGERS.get(e.step, ()) and e.start <= handler.start]
-        if trigger:
-            line(trigger[-1].start, hub, handler.start, y)
+        # The tap is a subscriber too: it may log the event after the step has started on it.
+        triggers = [e for e in events if handler.step in TRIGGERS.get(e.step, ())]
+        before = [e for e in triggers if e.start <= handler.end]
+        if triggers:
+            line((before[-1] if before else triggers[0]).start, hub, handler.start, y)
         published = [e for e in events if e.step == handler.outcome and e.start >= handler.start]
         if published:
             line(handler.end, y, published[0].start, hub)
