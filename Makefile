@@ -12,7 +12,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help install bundle synth up down status deploy deploy-orchestration deploy-choreography \
-        destroy trigger compare chaos stuck dlq faults bench demo test test-unit test-executor test-e2e lock
+        destroy trigger compare chaos stuck dlq faults bench demo lint test test-unit test-executor test-e2e lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -80,7 +80,12 @@ demo: up deploy ## the whole show: LocalStack up, both styles deployed, scenario
 	@$(PY) -m tools.demo
 	@$(PY) -m tools.compare
 
-test: install test-unit test-executor test-e2e ## every test: unit, CDK templates, executor, end to end
+lint: ## ruff (lint + format check) on the Python code, mypy on the runtime and CDK packages (pyproject.toml)
+	@$(PY) -m ruff check .
+	@$(PY) -m ruff format --check .
+	@$(PY) -m mypy
+
+test: install lint test-unit test-executor test-e2e ## every test: lint, unit, CDK templates, executor, end to end
 
 test-unit: ## unit and CDK template tests (no LocalStack needed)
 	@$(PY) -m pytest tests/unit tests/cdk

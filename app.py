@@ -42,6 +42,7 @@ def main() -> None:
 
     app = cdk.App()
     bucket = os.environ.get("SAGA_ASSET_BUCKET") or app.node.try_get_context("sagaAssetBucket") or DEFAULT_ASSET_BUCKET
+
     def synthesizer() -> cdk.IStackSynthesizer:
         return cdk.CliCredentialsStackSynthesizer(file_assets_bucket_name=bucket, bucket_prefix="")
 

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import jsii
 from aws_cdk import CfnOutput, Duration, Stack
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
+from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct
 
 from shared.events import ROUTES, Message
@@ -58,7 +59,7 @@ class _LogGroupTarget:
     def __init__(self, log_group: logs.ILogGroup) -> None:
         self._log_group = log_group
 
-    def bind(self, _rule: events.IRule, _id: str | None = None) -> events.RuleTargetConfig:
+    def bind(self, rule: IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
         return events.RuleTargetConfig(arn=self._log_group.log_group_arn)
 
 

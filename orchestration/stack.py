@@ -100,9 +100,7 @@ TASK_STEPS: dict[str, str] = {
 
 def retry_delays(retries: int) -> list[float]:
     """The longest wait before each retry: interval x backoff^n, capped (full jitter only shortens it)."""
-    return [
-        min(RETRY_INTERVAL_SECONDS * RETRY_BACKOFF_RATE**n, RETRY_MAX_DELAY_SECONDS) for n in range(retries)
-    ]
+    return [min(RETRY_INTERVAL_SECONDS * RETRY_BACKOFF_RATE**n, RETRY_MAX_DELAY_SECONDS) for n in range(retries)]
 
 
 def worst_case_seconds(retries: int) -> float:
@@ -191,9 +189,7 @@ class OrchestrationStack(Stack):
         start_saga = lambdas.start_saga
         start_saga.add_environment("STATE_MACHINE_ARN", self.state_machine.state_machine_arn)
         self.state_machine.grant_start_execution(start_saga)
-        OutboxRelay(
-            self, "Outbox", table=tables.orders, function=start_saga, dead_letter_queue=self.dead_letter_queue
-        )
+        OutboxRelay(self, "Outbox", table=tables.orders, function=start_saga, dead_letter_queue=self.dead_letter_queue)
 
         # The reconciler looks at an order's execution and starts a new one if it stopped.
         reconcile = lambdas.reconcile

@@ -18,7 +18,7 @@ from shared.domain.errors import OutOfStockError, PaymentDeclinedError, Shipping
 from shared.entrypoints.runtime import logger, run_step
 from shared.events import ROUTES, InventoryFailed, Message, PaymentFailed, ShippingFailed, StepFailed
 
-_FAILURES: dict[str, tuple[type[Message], type[Exception]]] = {
+_FAILURES: dict[str, tuple[type[InventoryFailed | PaymentFailed | ShippingFailed], type[Exception]]] = {
     "reserve_inventory": (InventoryFailed, OutOfStockError),
     "charge_payment": (PaymentFailed, PaymentDeclinedError),
     "notify_shipping": (ShippingFailed, ShippingRefusedError),
@@ -26,8 +26,11 @@ _FAILURES: dict[str, tuple[type[Message], type[Exception]]] = {
 
 
 def raise_if_failed(step: str, outcome: Message) -> None:
-    failed, error = _FAILURES.get(step, (None, None))
-    if failed is not None and type(outcome) is failed:
+    if step not in _FAILURES:
+        return
+    failed, error = _FAILURES[step]
+    # The exact type: an InventoryReleased is a PaymentFailed too, and not a failed step.
+    if type(outcome) is failed:
         raise error(outcome.reason)
 
 

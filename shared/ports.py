@@ -60,4 +60,6 @@ class PaymentLedger(Protocol):
 class SagaStarter(Protocol):
     """How a stored order sets the saga going: the only difference between the styles' starts."""
 
-    def start(self, event: OrderCreated) -> None: ...
+    def start(self, event: OrderCreated) -> object:
+        """Start the order's saga (idempotent); whatever it returns is not used."""
+        ...

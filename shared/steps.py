@@ -18,6 +18,8 @@ lost is refunded, an order that shipped is never compensated.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .domain import inventory, payment, shipping
 from .domain.errors import (
     AlreadyShipped,
@@ -59,16 +61,12 @@ _COMPENSATING = (
 )
 
 
-def create_order(
-    request: OrderRequest, store: SagaStore, idempotency_key: str = ""
-) -> tuple[Order, bool]:
+def create_order(request: OrderRequest, store: SagaStore, idempotency_key: str = "") -> tuple[Order, bool]:
     """The order and whether this call placed it (False: a retry of an earlier request).
 
     The one write the API makes: the stored order starts its own saga (`start_saga`, fed by the
     orders table's stream), so there is no second write that a crash could leave undone."""
-    order = Order.place(
-        request.customer_id, request.sku, request.quantity, request.amount, idempotency_key
-    )
+    order = Order.place(request.customer_id, request.sku, request.quantity, request.amount, idempotency_key)
     try:
         store.add(order)
     except OrderExists:
@@ -77,7 +75,7 @@ def create_order(
         if existing is None:
             raise OrderNotFound(order.order_id) from None
         if not existing.same_request(order):
-            raise IdempotencyConflict(f"idempotency key already used for order {order.order_id}")
+            raise IdempotencyConflict(f"idempotency key already used for order {order.order_id}") from None
         return existing, False
     return order, True
 
@@ -96,15 +94,13 @@ def reserve_inventory(event: OrderCreated, store: SagaStore) -> InventoryReserve
     if order.status is not Status.CREATED:
         return _recorded_reservation(order)
     if inventory.is_stocked(order.sku):
-        reserved = order.advance(
-            Status.INVENTORY_RESERVED, reservation_id=inventory.new_reservation_id()
-        )
+        reserved = order.advance(Status.INVENTORY_RESERVED, reservation_id=inventory.new_reservation_id())
         try:
-            return _commit(store, order, reserved, InventoryReserved, -order.quantity)
+            return _commit(store, order, reserved, InventoryReserved, _recorded_reservation, -order.quantity)
         except InsufficientStock:
             pass
     failed = order.advance(Status.INVENTORY_FAILED, failure_reason=inventory.OUT_OF_STOCK_REASON)
-    return _commit(store, order, failed, InventoryFailed)
+    return _commit(store, order, failed, InventoryFailed, _recorded_reservation)
 
 
 def charge_payment(
@@ -116,14 +112,14 @@ def charge_payment(
     decision = payment.authorize(order)
     if not decision.approved:
         failed = order.advance(Status.PAYMENT_FAILED, failure_reason=decision.reason)
-        return _commit(store, order, failed, PaymentFailed)
+        return _commit(store, order, failed, PaymentFailed, _recorded_payment)
     try:
         payment_id = ledger.charge(order.order_id, order.amount)
     except PaymentVoided:
         # The saga was compensated while this delivery was in flight: report what it recorded.
         return _recorded_payment(_load(store, order.order_id))
     charged = order.advance(Status.PAYMENT_CHARGED, payment_id=payment_id)
-    return _commit(store, order, charged, PaymentCharged)
+    return _commit(store, order, charged, PaymentCharged, _recorded_payment)
 
 
 def notify_shipping(event: PaymentCharged, store: SagaStore) -> ShippingScheduled | ShippingFailed:
@@ -133,9 +129,9 @@ def notify_shipping(event: PaymentCharged, store: SagaStore) -> ShippingSchedule
     decision = shipping.schedule(order)
     if decision.accepted:
         shipped = order.advance(Status.SHIPPING_SCHEDULED, tracking_number=decision.tracking_number)
-        return _commit(store, order, shipped, ShippingScheduled)
+        return _commit(store, order, shipped, ShippingScheduled, _recorded_shipping)
     failed = order.advance(Status.SHIPPING_FAILED, failure_reason=decision.reason)
-    return _commit(store, order, failed, ShippingFailed)
+    return _commit(store, order, failed, ShippingFailed, _recorded_shipping)
 
 
 def refund_payment(
@@ -154,28 +150,22 @@ def refund_payment(
     refund_id = ledger.refund(order.order_id)
     if refund_id is None:
         failed = order.advance(Status.PAYMENT_FAILED, failure_reason=reason)
-        return _commit(store, order, failed, PaymentFailed)
+        return _commit(store, order, failed, PaymentFailed, _recorded_refund)
     # A charge whose answer was lost is known to the ledger only: record its id with the refund.
     payment_id = order.payment_id or _charge_id(ledger, order.order_id)
-    refunded = order.advance(
-        Status.PAYMENT_REFUNDED, payment_id=payment_id, refund_id=refund_id, failure_reason=reason
-    )
-    return _commit(store, order, refunded, PaymentRefunded)
+    refunded = order.advance(Status.PAYMENT_REFUNDED, payment_id=payment_id, refund_id=refund_id, failure_reason=reason)
+    return _commit(store, order, refunded, PaymentRefunded, _recorded_refund)
 
 
-def release_inventory(
-    event: PaymentFailed | PaymentRefunded | StepFailed, store: SagaStore
-) -> InventoryReleased:
+def release_inventory(event: PaymentFailed | PaymentRefunded | StepFailed, store: SagaStore) -> InventoryReleased:
     """Compensation: give back what reserve_inventory took, exactly once, after the payment is
     settled (failed, or refunded)."""
     order = _load(store, event.order_id)
     if order.status is Status.INVENTORY_RELEASED:
         return outcome_event(order, InventoryReleased)
     _require(order, Status.PAYMENT_FAILED, Status.PAYMENT_REFUNDED)
-    released = order.advance(
-        Status.INVENTORY_RELEASED, failure_reason=order.failure_reason or event.reason
-    )
-    return _commit(store, order, released, InventoryReleased, +order.quantity)
+    released = order.advance(Status.INVENTORY_RELEASED, failure_reason=order.failure_reason or event.reason)
+    return _commit(store, order, released, InventoryReleased, _recorded_release, +order.quantity)
 
 
 def outcome_event[E: Message](order: Order, event_type: type[E]) -> E:
@@ -186,15 +176,20 @@ def outcome_event[E: Message](order: Order, event_type: type[E]) -> E:
     return event_type.model_validate({k: v for k, v in record.items() if k in wanted})
 
 
-def _commit[E: Message](
-    store: SagaStore, before: Order, after: Order, event_type: type[E], stock_delta: int = 0
-) -> E:
+def _commit[E: Message, R: Message](
+    store: SagaStore,
+    before: Order,
+    after: Order,
+    event_type: type[E],
+    recorded: Callable[[Order], R],
+    stock_delta: int = 0,
+) -> E | R:
+    """`after` stored and reported as `event_type`; if another delivery (or the reconciler) moved
+    the order first, the outcome it recorded instead, as the step's `recorded` reports it."""
     try:
         store.transition(after, expected=before.status, stock_delta=stock_delta)
     except StaleOrder:
-        # Another delivery (or the reconciler) moved the order first; report what it recorded.
-        current = _load(store, before.order_id)
-        return _RECORDED[event_type](current)
+        return recorded(_load(store, before.order_id))
     return outcome_event(after, event_type)
 
 
@@ -253,13 +248,5 @@ def _recorded_refund(order: Order) -> PaymentRefunded | PaymentFailed:
     raise StepNotReady(f"order {order.order_id} is {order.status}, nothing to refund yet")
 
 
-_RECORDED = {
-    InventoryReserved: _recorded_reservation,
-    InventoryFailed: _recorded_reservation,
-    PaymentCharged: _recorded_payment,
-    PaymentFailed: _recorded_refund,  # a decline or a void: both leave the payment settled
-    ShippingScheduled: _recorded_shipping,
-    ShippingFailed: _recorded_shipping,
-    PaymentRefunded: _recorded_refund,
-    InventoryReleased: lambda order: outcome_event(order, InventoryReleased),
-}
+def _recorded_release(order: Order) -> InventoryReleased:
+    return outcome_event(order, InventoryReleased)

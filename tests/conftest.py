@@ -1,5 +1,4 @@
-import sys
-from pathlib import Path
-
-# Tests import the project's packages (shared, orchestration, choreography, tools) from the root.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+"""The project's packages (shared, orchestration, choreography, tools) are installed editable into
+.venv (`make install`), so tests import them like any installed package. `tests` itself is a
+package: pytest puts the checkout's root on sys.path for it (its rootdir-based "prepend" import
+mode), which is how `from tests.fakes import ...` resolves."""

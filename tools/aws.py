@@ -53,9 +53,9 @@ def outputs(style: str) -> dict[str, str]:
     try:
         [found] = client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
     except EndpointConnectionError:
-        raise NotDeployed(f"error: LocalStack is not running at {ENDPOINT}: run `make up`")
+        raise NotDeployed(f"error: LocalStack is not running at {ENDPOINT}: run `make up`") from None
     except ClientError:
-        raise NotDeployed(f"error: stack {stack} is not deployed: run `make deploy-{style}`")
+        raise NotDeployed(f"error: stack {stack} is not deployed: run `make deploy-{style}`") from None
     values = {o["OutputKey"]: o["OutputValue"] for o in found.get("Outputs", [])}
     if not found["StackStatus"].endswith("_COMPLETE") or "RestApiId" not in values:
         raise NotDeployed(f"error: stack {stack} is {found['StackStatus']}: run `make deploy-{style}`")

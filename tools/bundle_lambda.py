@@ -28,9 +28,8 @@ def dependencies() -> Path:
     if not (target / ".complete").exists():
         shutil.rmtree(target, ignore_errors=True)
         pip = subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-             "--disable-pip-version-check", "--target", str(target),
-             "--requirement", str(REQUIREMENTS),
+            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--disable-pip-version-check",
+             "--target", str(target), "--requirement", str(REQUIREMENTS),
              "--platform", f"manylinux2014_{platform.machine()}", "--python-version", "3.12",
              "--implementation", "cp", "--only-binary=:all:"],
             capture_output=True, text=True,

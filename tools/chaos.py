@@ -115,13 +115,24 @@ def count_faults(style: str, since_ms: int) -> int:
         group = f"/aws/lambda/{faults.function_name(style, step)}"
         pages = logs.get_paginator("filter_log_events").paginate(logGroupName=group, startTime=since_ms)
         # Filtered here too: LocalStack ignores startTime.
-        total += sum(("TransientFault: injected fault" in e["message"] or "outcome dropped" in e["message"])
-                     and e["timestamp"] >= since_ms for p in pages for e in p["events"])  # fmt: skip
+        total += sum(
+            ("TransientFault: injected fault" in e["message"] or "outcome dropped" in e["message"])
+            and e["timestamp"] >= since_ms
+            for p in pages
+            for e in p["events"]
+        )
     return total
 
 
-def run(style: str, orders: int, seed: int, fault_rate: float, duplicate_share: float,
-        kill_share: float = 0.0, timeout: float = 120) -> ChaosResult:  # fmt: skip
+def run(
+    style: str,
+    orders: int,
+    seed: int,
+    fault_rate: float,
+    duplicate_share: float,
+    kill_share: float = 0.0,
+    timeout: float = 120,
+) -> ChaosResult:
     rng = random.Random(f"{seed}-{style}")
     result = ChaosResult(style, orders, stock_before=max(1, orders // 2))
     sku = trigger.stocked_sku(style, result.stock_before, prefix="CHAOS")
@@ -168,14 +179,33 @@ def settle(style: str, order_ids: list[str], timeout: float) -> list[dict]:
 
 def report(results: list[ChaosResult]) -> None:
     table = Table(title="chaos: invariants under faults, duplicates, killed sagas and concurrency")
-    columns = ("style", "orders", "faults injected", "sagas killed", "duplicates", "recovered by reconciler",
-               "refunds", "compensations", "stock before → after", "violations")  # fmt: skip
+    columns = (
+        "style",
+        "orders",
+        "faults injected",
+        "sagas killed",
+        "duplicates",
+        "recovered by reconciler",
+        "refunds",
+        "compensations",
+        "stock before → after",
+        "violations",
+    )
     for column in columns:
         table.add_column(column)
     for r in results:
-        table.add_row(r.style, str(r.orders), str(r.faults), str(r.killed), str(r.duplicates), str(r.recovered),
-                      str(r.refunds), str(r.compensations), f"{r.stock_before} → {r.stock_after}",
-                      f"[{'red' if r.violations else 'green'}]{len(r.violations)}")  # fmt: skip
+        table.add_row(
+            r.style,
+            str(r.orders),
+            str(r.faults),
+            str(r.killed),
+            str(r.duplicates),
+            str(r.recovered),
+            str(r.refunds),
+            str(r.compensations),
+            f"{r.stock_before} → {r.stock_after}",
+            f"[{'red' if r.violations else 'green'}]{len(r.violations)}",
+        )
     out = console()
     out.print(table)
     for r in results:
@@ -197,8 +227,9 @@ def main() -> None:
             parser.error(f"{name} must be between 0 and 1")
     if args.orders < 1:
         parser.error("--orders must be at least 1")
-    results = [run(s, args.orders, args.seed, args.fault_rate, args.duplicates, args.kill)
-               for s in args.style or aws.STYLES]  # fmt: skip
+    results = [
+        run(s, args.orders, args.seed, args.fault_rate, args.duplicates, args.kill) for s in args.style or aws.STYLES
+    ]
     report(results)
     sys.exit(1 if any(r.violations for r in results) else 0)
 

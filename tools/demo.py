@@ -37,8 +37,10 @@ def main() -> None:
         console.print(table)
         agree = same_outcome(*(r.record for r in runs.values()))
         expected = all(r.as_expected for r in runs.values())
-        console.print(f"  records agree: {'yes' if agree else 'NO'}; expected outcome: "
-                      f"{'yes' if expected else 'NO'} ({scenario.status})\n")  # fmt: skip
+        console.print(
+            f"  records agree: {'yes' if agree else 'NO'}; expected outcome: "
+            f"{'yes' if expected else 'NO'} ({scenario.status})\n"
+        )
         failures += (not agree) + (not expected)
     sys.exit(1 if failures else 0)
 

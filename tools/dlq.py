@@ -49,7 +49,8 @@ def parse(message: dict) -> Parked:
     attributes = message.get("MessageAttributes", {})
     if "DDBStreamBatchInfo" in body:  # the outbox relay's stream mapping gave up on a batch
         info, context = body["DDBStreamBatchInfo"], body.get("requestContext", {})
-        error = f"{context.get('condition', 'failed')}: stream records {info.get('startSequenceNumber')}..{info.get('endSequenceNumber')}"
+        records = f"{info.get('startSequenceNumber')}..{info.get('endSequenceNumber')}"
+        error = f"{context.get('condition', 'failed')}: stream records {records}"
         return Parked(message["ReceiptHandle"], {}, context.get("functionArn", info.get("streamArn", "")), error)
     if "requestPayload" in body:  # Lambda on-failure destination record
         context, response = body["requestContext"], body.get("responsePayload") or {}
@@ -64,9 +65,12 @@ def receive_all(queue_url: str) -> list[Parked]:
     sqs, parked, seen = aws.client("sqs"), [], set()
     while True:
         batch = sqs.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=30,
-            MessageAttributeNames=["All"], WaitTimeSeconds=0,
-        ).get("Messages", [])  # fmt: skip
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=30,
+            MessageAttributeNames=["All"],
+            WaitTimeSeconds=0,
+        ).get("Messages", [])
         fresh = [m for m in batch if m["MessageId"] not in seen]
         if not fresh:
             return parked

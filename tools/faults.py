@@ -23,9 +23,7 @@ def function_name(style: str, step: str) -> str:
     return f"{aws.STACKS[style]}-{step.replace('_', '-')}"
 
 
-def set_rate(
-    style: str, rate: float, steps: tuple[str, ...] = STEPS, variable: str = FAULT_RATE
-) -> None:
+def set_rate(style: str, rate: float, steps: tuple[str, ...] = STEPS, variable: str = FAULT_RATE) -> None:
     lam = aws.client("lambda")
     for step in steps:
         name = function_name(style, step)

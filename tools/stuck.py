@@ -46,10 +46,8 @@ def dlq_depth(style: str) -> int | None:
     url = aws.outputs(style).get("DeadLetterQueueUrl")
     if not url:
         return None
-    attributes = aws.client("sqs").get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"])
+    found = aws.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    return int(found["Attributes"]["ApproximateNumberOfMessages"])
 
 
 def view(style: str) -> dict:
@@ -70,8 +68,9 @@ def print_view(v: dict) -> None:
     for column in columns:
         table.add_column(column)
     for r in v["open"]:
-        table.add_row(r["orderId"], r["status"], f"{r['idleSeconds']:.0f}", str(r["recoveryAttempts"]),
-                      r["lastRecovery"])  # fmt: skip
+        table.add_row(
+            r["orderId"], r["status"], f"{r['idleSeconds']:.0f}", str(r["recoveryAttempts"]), r["lastRecovery"]
+        )
     out.print(table)
     parked = Table(title=f"{v['style']}: {len(v['needsAttention'])} order(s) waiting for a person")
     for column in ("order", "since", "reason"):
@@ -80,8 +79,10 @@ def print_view(v: dict) -> None:
         parked.add_row(r["orderId"], r["createdAt"], r["reason"])
     out.print(parked)
     firing = [a["name"] for a in v["alarms"] if a["state"] == "ALARM"]
-    out.print(f"dead-letter queue: {v['deadLetterQueue']} message(s); "
-              f"alarms: {len(v['alarms'])}, in ALARM: {', '.join(firing) or 'none'}\n")  # fmt: skip
+    out.print(
+        f"dead-letter queue: {v['deadLetterQueue']} message(s); "
+        f"alarms: {len(v['alarms'])}, in ALARM: {', '.join(firing) or 'none'}\n"
+    )
 
 
 def main() -> None:

@@ -63,9 +63,7 @@ def wait_for_terminal(style: str, order_id: str, timeout: float) -> dict:
         if record["status"] in TERMINAL_STATUSES:
             return record
         time.sleep(0.2)
-    raise TriggerFailed(
-        f"error: {style} order {order_id} still {record.get('status')} after {timeout:.0f} s"
-    )
+    raise TriggerFailed(f"error: {style} order {order_id} still {record.get('status')} after {timeout:.0f} s")
 
 
 def stock(style: str, sku: str) -> int:
@@ -100,9 +98,14 @@ def main() -> None:
     for style in args.style or aws.STYLES:
         for name in args.scenario or SCENARIOS:
             result = run(style, SCENARIOS[name], args.timeout)
-            print(json.dumps({"style": style, "scenario": name, "seconds": round(result.seconds, 2),
-                              "stock": [result.stock_before, result.stock_after],
-                              "order": result.record}, indent=2))  # fmt: skip
+            shown = {
+                "style": style,
+                "scenario": name,
+                "seconds": round(result.seconds, 2),
+                "stock": [result.stock_before, result.stock_after],
+                "order": result.record,
+            }
+            print(json.dumps(shown, indent=2))
             if not result.as_expected:
                 failures += 1
                 print(f"error: expected {result.scenario.status}", file=sys.stderr)

@@ -42,9 +42,7 @@ class DynamoSagaStore:
             raise OrderExists(order.order_id) from error
 
     def get(self, order_id: str) -> Order | None:
-        found = self._client.get_item(
-            TableName=self._orders, Key=item({"orderId": order_id}), ConsistentRead=True
-        )
+        found = self._client.get_item(TableName=self._orders, Key=item({"orderId": order_id}), ConsistentRead=True)
         return Order.from_record(plain(found["Item"])) if "Item" in found else None
 
     def transition(self, order: Order, expected: Status, stock_delta: int = 0) -> None:
@@ -69,9 +67,7 @@ class DynamoSagaStore:
                 Item=_stored(order),
                 ConditionExpression="#status = :status AND updatedAt = :updated",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=item(
-                    {":status": str(seen.status), ":updated": seen.updated_at}
-                ),
+                ExpressionAttributeValues=item({":status": str(seen.status), ":updated": seen.updated_at}),
             )
         except self._client.exceptions.ConditionalCheckFailedException as error:
             raise StaleOrder(order.order_id) from error
@@ -97,15 +93,11 @@ class DynamoSagaStore:
         return [Order.from_record(plain(i)) for page in pages for i in page["Items"]]
 
     def stock(self, sku: str) -> int:
-        found = self._client.get_item(
-            TableName=self._inventory_table, Key=item({"sku": sku}), ConsistentRead=True
-        )
+        found = self._client.get_item(TableName=self._inventory_table, Key=item({"sku": sku}), ConsistentRead=True)
         return int(found["Item"]["stock"]["N"]) if "Item" in found else 0
 
     def set_stock(self, sku: str, units: int) -> None:
-        self._client.put_item(
-            TableName=self._inventory_table, Item=item({"sku": sku, "stock": units})
-        )
+        self._client.put_item(TableName=self._inventory_table, Item=item({"sku": sku, "stock": units}))
 
     @property
     def _inventory_table(self) -> str:

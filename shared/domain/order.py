@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import TypedDict, Unpack
 
 
 class Status(StrEnum):
@@ -39,19 +40,13 @@ TERMINAL = frozenset(
 # then records PAYMENT_FAILED). Every open status may be parked as NEEDS_ATTENTION.
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.CREATED: frozenset({Status.INVENTORY_RESERVED, Status.INVENTORY_FAILED}),
-    Status.INVENTORY_RESERVED: frozenset(
-        {Status.PAYMENT_CHARGED, Status.PAYMENT_FAILED, Status.PAYMENT_REFUNDED}
-    ),
-    Status.PAYMENT_CHARGED: frozenset(
-        {Status.SHIPPING_SCHEDULED, Status.SHIPPING_FAILED, Status.PAYMENT_REFUNDED}
-    ),
+    Status.INVENTORY_RESERVED: frozenset({Status.PAYMENT_CHARGED, Status.PAYMENT_FAILED, Status.PAYMENT_REFUNDED}),
+    Status.PAYMENT_CHARGED: frozenset({Status.SHIPPING_SCHEDULED, Status.SHIPPING_FAILED, Status.PAYMENT_REFUNDED}),
     Status.SHIPPING_FAILED: frozenset({Status.PAYMENT_REFUNDED}),
     Status.PAYMENT_FAILED: frozenset({Status.INVENTORY_RELEASED}),
     Status.PAYMENT_REFUNDED: frozenset({Status.INVENTORY_RELEASED}),
 }
-TRANSITIONS = {
-    status: targets | {Status.NEEDS_ATTENTION} for status, targets in TRANSITIONS.items()
-}
+TRANSITIONS = {status: targets | {Status.NEEDS_ATTENTION} for status, targets in TRANSITIONS.items()}
 
 
 class InvalidTransition(Exception):
@@ -67,6 +62,16 @@ def now_iso() -> str:
 
 def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4()}"
+
+
+class Progress(TypedDict, total=False):
+    """What a status change may record besides the status (`Order.advance`)."""
+
+    reservation_id: str | None
+    payment_id: str | None
+    refund_id: str | None
+    tracking_number: str | None
+    failure_reason: str | None
 
 
 @dataclass(frozen=True)
@@ -90,9 +95,7 @@ class Order:
     updated_at: str = ""
 
     @classmethod
-    def place(
-        cls, customer_id: str, sku: str, quantity: int, amount: Decimal, idempotency_key: str = ""
-    ) -> Order:
+    def place(cls, customer_id: str, sku: str, quantity: int, amount: Decimal, idempotency_key: str = "") -> Order:
         """A new order. With a client's idempotency key the id is derived from it, so a retried
         request names the same order instead of placing a second one."""
         now = now_iso()
@@ -106,7 +109,7 @@ class Order:
             updated_at=now,
         )
 
-    def advance(self, status: Status, **changes: object) -> Order:
+    def advance(self, status: Status, **changes: Unpack[Progress]) -> Order:
         if status not in TRANSITIONS.get(self.status, frozenset()):
             raise InvalidTransition(self.order_id, self.status, status)
         return replace(self, status=status, updated_at=now_iso(), **changes)

@@ -9,6 +9,7 @@ import re
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from .. import steps
 from ..domain.errors import IdempotencyConflict
@@ -48,7 +49,7 @@ def idempotency_key(headers: dict | None) -> str:
     return found
 
 
-def _field_error(error: dict) -> dict:
+def _field_error(error: ErrorDetails) -> dict[str, str]:
     field = ".".join(str(part) for part in error["loc"]) or "body"
     message = "unknown field" if error["type"] == "extra_forbidden" else error["msg"]
     return {"field": field, "message": message}

@@ -22,14 +22,11 @@ def reconcile_handler(driver: Callable[[], recovery.SagaDriver]):
     @logger.inject_lambda_context
     def handler(event: dict, context) -> dict:
         stuck_after, max_attempts = settings()
-        done = recovery.reconcile(
-            saga_store(), driver(), datetime.now(UTC), stuck_after, max_attempts
-        )
+        done = recovery.reconcile(saga_store(), driver(), datetime.now(UTC), stuck_after, max_attempts)
         for r in done.recoveries:
             logger.info(
                 "order recovered",
-                extra={"orderId": r.order_id, "status": str(r.status), "action": str(r.action),
-                       "detail": r.detail},
+                extra={"orderId": r.order_id, "status": str(r.status), "action": str(r.action), "detail": r.detail},
             )
         metrics().oldest_open_order_age(done.oldest_open_seconds)
         return {

@@ -48,7 +48,6 @@ def run_step(step: Callable[..., Message], event: Message) -> Message:
     return step(event, saga_store())
 
 
-
 @cache
 def metrics() -> CloudWatchMetrics:
     return CloudWatchMetrics(os.environ["SAGA_STYLE"])

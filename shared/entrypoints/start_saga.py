@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
     DynamoDBRecord,
     DynamoDBRecordEventName,
@@ -40,7 +41,7 @@ def start_saga_handler(starter: Callable[[], SagaStarter]):
         faults.maybe_fail(STEP, faults.AFTER)
 
     @logger.inject_lambda_context
-    def handler(event: dict, context) -> dict:
+    def handler(event: dict, context) -> PartialItemFailureResponse:
         # A failed record is retried on its own (ReportBatchItemFailures), the rest go through.
         return process_partial_response(event, start, processor, context)
 

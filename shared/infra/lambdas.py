@@ -56,9 +56,7 @@ STEPS: tuple[str, ...] = (
     "release_inventory",
 )
 FUNCTIONS: dict[str, FunctionSpec] = {
-    "create_order": FunctionSpec(
-        "orders", {ORDERS: WRITE_ORDER}, handler="shared.entrypoints.create_order.handler"
-    ),
+    "create_order": FunctionSpec("orders", {ORDERS: WRITE_ORDER}, handler="shared.entrypoints.create_order.handler"),
     "get_order": FunctionSpec("orders", {ORDERS: READ_ORDER}, handler="shared.entrypoints.get_order.handler"),
     "reserve_inventory": FunctionSpec("inventory", {ORDERS: WRITE_ORDER, INVENTORY: CHANGE_STOCK}),
     "charge_payment": FunctionSpec("payment", {ORDERS: WRITE_ORDER, PAYMENTS: USE_LEDGER}),
@@ -67,9 +65,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     "release_inventory": FunctionSpec("inventory", {ORDERS: WRITE_ORDER, INVENTORY: CHANGE_STOCK}),
     # The outbox relay reads the new order from its stream record, never from a table.
     "start_saga": FunctionSpec("orders"),
-    "reconcile": FunctionSpec(
-        "reconciler", {ORDERS: WRITE_ORDER, WATCH_LIST: QUERY_INDEX}, timeout=RECONCILER_TIMEOUT
-    ),
+    "reconcile": FunctionSpec("reconciler", {ORDERS: WRITE_ORDER, WATCH_LIST: QUERY_INDEX}, timeout=RECONCILER_TIMEOUT),
 }
 
 

@@ -23,10 +23,9 @@ action, stays a finding. Table grants name the table or the one index they use, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Set
 
 from aws_cdk import Acknowledgment, CfnResource, Stack, Stage, Validations
-from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
@@ -163,7 +162,7 @@ def acknowledge_findings(stack: Stack) -> None:
 
 
 def _accepted_wildcards(
-    document: dict, lambda_logical_ids: set[str], state_machine_logical_ids: set[str] = frozenset()
+    document: dict, lambda_logical_ids: Set[str], state_machine_logical_ids: Set[str] = frozenset()
 ) -> Iterator[tuple[str, set[str]]]:
     """IAM5 findings (`Resource::...`) of a policy that are one of the accepted shapes, with the
     reasons of the statements they come from, and only if no statement uses the same wildcard

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import re
+from typing import ClassVar
 
 from aws_cdk.assertions import Template
 
-from template_helpers import (
+from tests.cdk.template_helpers import (
     actions,
     as_list,
     flatten,
@@ -102,8 +103,8 @@ COMMON_ALARMS = {"DeadLetters", "ReconcilerErrors", "StuckOrders"}
 class CommonStackChecks:
     style: str
     stack_name: str
-    extra_outputs: set[str]
-    extra_alarms: set[str]
+    extra_outputs: ClassVar[frozenset[str]]
+    extra_alarms: ClassVar[frozenset[str]]
 
     def handler(self, name: str) -> str:
         return f"{self.style}.handlers.{name}.handler"
@@ -254,9 +255,7 @@ class CommonStackChecks:
             expected = {arns[key]: access for key, access in TABLE_ACCESS[name].items()}
             assert granted == expected, name
 
-    def test_inventory_only_for_reserve_and_release_ledger_only_for_charge_and_refund(
-        self, template: Template
-    ) -> None:
+    def test_inventory_only_for_reserve_and_release_ledger_only_for_charge_and_refund(self, template: Template) -> None:
         # The same rule as TABLE_ACCESS, said the other way round.
         tables = table_ids(template)
         for name, handler in self.handlers().items():

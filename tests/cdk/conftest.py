@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+# Set before aws_cdk is imported: jsii reads it when it starts.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from aws_cdk import App
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk.assertions import Template
 
-from aws_cdk import App  # noqa: E402
-from aws_cdk import aws_lambda as lambda_  # noqa: E402
-from aws_cdk.assertions import Template  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 INLINE_CODE = "def handler(event, context):\n    return event\n"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from aws_cdk.assertions import Template
 
-from common_checks import CREATE_ORDER, GET_ORDER, STEPS, CommonStackChecks
 from shared.events import ROUTES
-from template_helpers import (
+from tests.cdk.common_checks import CREATE_ORDER, GET_ORDER, STEPS, CommonStackChecks
+from tests.cdk.template_helpers import (
     actions,
     function_role,
     functions_by_handler,
@@ -55,11 +55,7 @@ def all_rules(template: Template) -> dict[str, dict]:
 def rules(all_rules: dict[str, dict]) -> dict[str, dict]:
     """The saga's routing rules: every rule but the event tap (which matches on source alone) and
     the reconciler's schedule (which has no pattern)."""
-    return {
-        logical_id: rule
-        for logical_id, rule in all_rules.items()
-        if "detail-type" in rule.get("EventPattern", {})
-    }
+    return {logical_id: rule for logical_id, rule in all_rules.items() if "detail-type" in rule.get("EventPattern", {})}
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +82,8 @@ def wiring(rules: dict[str, dict], steps_by_function: dict[str, str]) -> dict[tu
 class TestCommon(CommonStackChecks):
     style = "choreography"
     stack_name = "SagaChoreography"
-    extra_outputs = {"EventBusName", "EventLogGroupName"}
-    extra_alarms: set[str] = set()
+    extra_outputs = frozenset({"EventBusName", "EventLogGroupName"})
+    extra_alarms = frozenset[str]()
 
 
 # --- rules -----------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 from aws_cdk.assertions import Template
 
-from common_checks import CREATE_ORDER, GET_ORDER, CommonStackChecks
-from template_helpers import (
+from tests.cdk.common_checks import CREATE_ORDER, GET_ORDER, CommonStackChecks
+from tests.cdk.template_helpers import (
     actions,
     flatten,
     function_role,
@@ -74,8 +74,8 @@ def sm_id(template: Template) -> str:
 class TestCommon(CommonStackChecks):
     style = "orchestration"
     stack_name = "SagaOrchestration"
-    extra_outputs = {"StateMachineArn"}
-    extra_alarms = {"ExecutionsFailed", "ExecutionsTimedOut"}
+    extra_outputs = frozenset({"StateMachineArn"})
+    extra_alarms = frozenset({"ExecutionsFailed", "ExecutionsTimedOut"})
 
 
 # --- shape -----------------------------------------------------------------------------------

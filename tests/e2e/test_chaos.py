@@ -3,7 +3,6 @@ orders against low stock, on each deployed style; every guarantee checked on the
 
 import json
 import time
-import uuid
 
 import pytest
 
@@ -16,10 +15,16 @@ def test_a_malformed_event_is_parked_in_the_dlq_and_changes_nothing(deployed):
         style, {"customerId": "CUST-1", "sku": "DEMO-SKU", "quantity": 1, "amount": 5}
     ).json()["orderId"]
     record = trigger.wait_for_terminal(style, order_id, timeout=60)
-    aws.client("events").put_events(Entries=[{
-        "EventBusName": aws.outputs(style)["EventBusName"], "Source": "saga.payment",
-        "DetailType": "PaymentFailed", "Detail": json.dumps({"orderId": order_id, "reason": "?"}),
-    }])  # fmt: skip
+    aws.client("events").put_events(
+        Entries=[
+            {
+                "EventBusName": aws.outputs(style)["EventBusName"],
+                "Source": "saga.payment",
+                "DetailType": "PaymentFailed",
+                "Detail": json.dumps({"orderId": order_id, "reason": "?"}),
+            }
+        ]
+    )
     queue = aws.outputs(style)["DeadLetterQueueUrl"]
     deadline, parked = time.monotonic() + 60, []
     while time.monotonic() < deadline and not parked:

@@ -11,7 +11,7 @@ import pytest
 
 from tools import aws
 
-HANDLERS = '''
+HANDLERS = """
 import time
 
 class CardExpired(Exception):
@@ -27,7 +27,7 @@ def fails(event, context):
 def slow(event, context):
     time.sleep(30)
     return "too late"
-'''
+"""
 
 
 def zipped(source: str) -> bytes:
@@ -62,9 +62,7 @@ def function(localstack):
 
 
 def invoke(name: str, payload: dict) -> dict:
-    return aws.client("lambda").invoke(
-        FunctionName=name, Payload=json.dumps(payload).encode(), LogType="Tail"
-    )
+    return aws.client("lambda").invoke(FunctionName=name, Payload=json.dumps(payload).encode(), LogType="Tail")
 
 
 def test_result_and_tail_logs(function):

@@ -21,8 +21,17 @@ RECOVERY_TIMEOUT = 200
 def planted(style: str, sku: str, status: Status, minutes_idle: float = 30, **fields) -> Order:
     """An order stored as a crash would leave it: mid-saga, nothing running, idle for a while."""
     at = (datetime.now(UTC) - timedelta(minutes=minutes_idle)).isoformat(timespec="milliseconds")
-    values = {"order_id": str(uuid.uuid4()), "customer_id": "CUST-1", "sku": sku, "quantity": 2,
-              "amount": Decimal("12.5"), "status": status, "created_at": at, "updated_at": at, **fields}  # fmt: skip
+    values = {
+        "order_id": str(uuid.uuid4()),
+        "customer_id": "CUST-1",
+        "sku": sku,
+        "quantity": 2,
+        "amount": Decimal("12.5"),
+        "status": status,
+        "created_at": at,
+        "updated_at": at,
+        **fields,
+    }
     order = Order(**values)
     aws.store(style).add(order)
     return order
@@ -39,8 +48,15 @@ def crashed(deployed):
         reserved = planted(style, sku, Status.INVENTORY_RESERVED, reservation_id="RES-1")
         charged_id = str(uuid.uuid4())  # charged, and the answer lost: the ledger has the charge
         payment_id = ledger.charge(charged_id, Decimal("12.5"))
-        planted(style, sku, Status.PAYMENT_CHARGED, order_id=charged_id, customer_id="CUST-UNDELIVERABLE",
-                reservation_id="RES-2", payment_id=payment_id)  # fmt: skip
+        planted(
+            style,
+            sku,
+            Status.PAYMENT_CHARGED,
+            order_id=charged_id,
+            customer_id="CUST-UNDELIVERABLE",
+            reservation_id="RES-2",
+            payment_id=payment_id,
+        )
         created = planted(style, sku, Status.CREATED)
         found[style] = (sku, [reserved.order_id, charged_id, created.order_id])
     return found
@@ -66,10 +82,18 @@ def test_the_operators_view_lists_open_and_parked_orders(deployed):
     style = "choreography"
     sku = trigger.stocked_sku(style, 0, prefix="VIEW")
     parked = planted(style, sku, Status.NEEDS_ATTENTION, failure_reason="stuck in CREATED after 5 recovery attempts")
-    waiting = planted(style, sku, Status.PAYMENT_FAILED, minutes_idle=0, reservation_id="R",
-                      customer_id="CUST-DECLINE", failure_reason="card declined")  # fmt: skip
-    shown = subprocess.run([sys.executable, "-m", "tools.stuck", "--style", style, "--json"],
-                           capture_output=True, text=True, check=True)  # fmt: skip
+    waiting = planted(
+        style,
+        sku,
+        Status.PAYMENT_FAILED,
+        minutes_idle=0,
+        reservation_id="R",
+        customer_id="CUST-DECLINE",
+        failure_reason="card declined",
+    )
+    shown = subprocess.run(
+        [sys.executable, "-m", "tools.stuck", "--style", style, "--json"], capture_output=True, text=True, check=True
+    )
     [view] = json.loads(shown.stdout)
     assert parked.order_id in [r["orderId"] for r in view["needsAttention"]]
     assert waiting.order_id in [r["orderId"] for r in view["open"]]

@@ -32,8 +32,7 @@ def tables(aws, monkeypatch):
         TableName="orders",
         KeySchema=[{"AttributeName": "orderId", "KeyType": "HASH"}],
         AttributeDefinitions=[
-            {"AttributeName": name, "AttributeType": "S"}
-            for name in ("orderId", "watch", "updatedAt")
+            {"AttributeName": name, "AttributeType": "S"} for name in ("orderId", "watch", "updatedAt")
         ],
         GlobalSecondaryIndexes=[
             {

@@ -63,9 +63,7 @@ def test_get_order_returns_the_record_or_404(tables, bus):
         LambdaContext(),
     )
     assert found["statusCode"] == 200 and json.loads(found["body"]) == order
-    missing = get_order.handler(
-        api_request("GET", "/orders/nope", resource="/orders/{orderId}"), LambdaContext()
-    )
+    missing = get_order.handler(api_request("GET", "/orders/nope", resource="/orders/{orderId}"), LambdaContext())
     assert missing["statusCode"] == 404
 
 

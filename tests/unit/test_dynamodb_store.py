@@ -11,7 +11,7 @@ from shared.adapters.dynamodb import WATCH_INDEX, DynamoSagaStore
 from shared.domain.errors import InsufficientStock, OrderExists, StaleOrder
 from shared.domain.order import Order, Status
 
-EARLY, LATE, LATER = ("2030-01-01T00:00:0%d.000+00:00" % s for s in (1, 2, 3))
+EARLY, LATE, LATER = (f"2030-01-01T00:00:0{s}.000+00:00" for s in (1, 2, 3))
 
 
 @pytest.fixture

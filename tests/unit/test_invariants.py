@@ -18,8 +18,10 @@ def entry(order: dict, kind: Entry, amount: str = "10") -> LedgerEntry:
 
 def test_a_consistent_run_has_no_violations():
     declined = record("INVENTORY_RELEASED", customer="CUST-DECLINE", reservationId="R")
-    ledger = {SHIPPED["orderId"]: [entry(SHIPPED, Entry.CHARGE)],
-              REFUNDED["orderId"]: [entry(REFUNDED, Entry.CHARGE), entry(REFUNDED, Entry.REFUND)]}  # fmt: skip
+    ledger = {
+        SHIPPED["orderId"]: [entry(SHIPPED, Entry.CHARGE)],
+        REFUNDED["orderId"]: [entry(REFUNDED, Entry.CHARGE), entry(REFUNDED, Entry.REFUND)],
+    }
     records = [SHIPPED, REFUNDED, record("INVENTORY_FAILED"), declined]
     assert violations(records, stock_before=5, stock_after=3, ledger=ledger) == []
 

@@ -3,9 +3,9 @@ styles, with their real adapters on moto."""
 
 import json
 import uuid
-from decimal import Decimal
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import boto3
 import pytest
@@ -25,8 +25,9 @@ from tests.unit.lambda_events import LambdaContext, bus_event, stream_event
 def stored(status: Status = Status.CREATED, minutes_ago: float = 0, **fields) -> Order:
     """An order put in the table as a crash would leave it, last updated `minutes_ago`."""
     at = (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat(timespec="milliseconds")
-    order = Order(str(uuid.uuid4()), "CUST-1", "SKU-1", 2, Decimal("19.99"), status=status,
-                  created_at=at, updated_at=at, **fields)  # fmt: skip
+    order = Order(
+        str(uuid.uuid4()), "CUST-1", "SKU-1", 2, Decimal("19.99"), status=status, created_at=at, updated_at=at, **fields
+    )
     saga_store().add(order)
     return order
 
@@ -38,8 +39,7 @@ def invoke(module, event: dict) -> dict:
 def executions(arn: str) -> list[tuple[str, dict]]:
     sfn = boto3.client("stepfunctions")
     found = sfn.list_executions(stateMachineArn=arn)["executions"]
-    return [(e["name"], json.loads(sfn.describe_execution(executionArn=e["executionArn"])["input"]))
-            for e in found]  # fmt: skip
+    return [(e["name"], json.loads(sfn.describe_execution(executionArn=e["executionArn"])["input"])) for e in found]
 
 
 # --- the outbox relay ---
@@ -51,8 +51,13 @@ def test_orchestration_relay_starts_an_execution_named_after_each_new_order(tabl
     assert answer == {"batchItemFailures": []}
     [(name, started)] = executions(state_machine)
     assert name == order.order_id
-    assert started == {"orderId": order.order_id, "customerId": "CUST-1", "sku": "SKU-1",
-                       "quantity": 2, "amount": 19.99}  # fmt: skip
+    assert started == {
+        "orderId": order.order_id,
+        "customerId": "CUST-1",
+        "sku": "SKU-1",
+        "quantity": 2,
+        "amount": 19.99,
+    }
 
 
 def test_choreography_relay_publishes_order_created(tables, bus):
@@ -126,9 +131,7 @@ def test_orchestration_reconciler_leaves_an_order_whose_execution_runs(
     assert saga_store().get(stuck.order_id) == stuck
 
 
-def test_choreography_reconciler_republishes_the_event_the_order_waits_on(
-    tables, bus, reconciler_env, monkeypatch
-):
+def test_choreography_reconciler_republishes_the_event_the_order_waits_on(tables, bus, reconciler_env, monkeypatch):
     monkeypatch.setenv("SAGA_STYLE", "choreography")
     stuck = stored(Status.PAYMENT_CHARGED, minutes_ago=30, reservation_id="RES-1", payment_id="PAY-1")
     invoke(c_reconcile, {})
@@ -137,9 +140,7 @@ def test_choreography_reconciler_republishes_the_event_the_order_waits_on(
     assert saga_store().get(stuck.order_id).last_recovery == "resumed from PAYMENT_CHARGED"
 
 
-def test_reconciler_parks_an_order_it_could_not_finish_and_reports_the_age(
-    tables, bus, reconciler_env, monkeypatch
-):
+def test_reconciler_parks_an_order_it_could_not_finish_and_reports_the_age(tables, bus, reconciler_env, monkeypatch):
     monkeypatch.setenv("SAGA_STYLE", "choreography")
     stuck = stored(minutes_ago=30, recovery_attempts=2)
     invoke(c_reconcile, {})

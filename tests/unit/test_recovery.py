@@ -157,9 +157,7 @@ def test_after_max_attempts_the_order_is_parked_for_a_person(store, driver):
 def test_a_parked_order_keeps_why_the_saga_had_failed(store, driver):
     stored(store, Status.SHIPPING_FAILED, timedelta(minutes=5), attempts=5)
     [parked] = run(store, driver, max_attempts=5).recoveries
-    assert parked.detail == (
-        "stuck in SHIPPING_FAILED after 5 recovery attempts (address undeliverable)"
-    )
+    assert parked.detail == "stuck in SHIPPING_FAILED after 5 recovery attempts (address undeliverable)"
 
 
 def test_the_last_attempt_before_the_limit_is_still_a_resume(store, driver):

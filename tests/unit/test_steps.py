@@ -304,9 +304,7 @@ def test_a_refund_that_loses_a_race_reports_the_same_refund(store, ledger, monke
 # Lost answers and compensation from what was recorded
 
 
-def test_a_charge_whose_answer_was_lost_is_recorded_when_the_step_runs_again(
-    store, ledger, monkeypatch
-):
+def test_a_charge_whose_answer_was_lost_is_recorded_when_the_step_runs_again(store, ledger, monkeypatch):
     created = place(store)
     reserved = steps.reserve_inventory(created, store)
     crash_next_write(store, monkeypatch)
@@ -319,9 +317,7 @@ def test_a_charge_whose_answer_was_lost_is_recorded_when_the_step_runs_again(
     assert len(ledger.entries(created.order_id)) == 1
 
 
-def test_a_charge_whose_answer_was_lost_is_refunded_by_the_compensation(
-    store, ledger, monkeypatch
-):
+def test_a_charge_whose_answer_was_lost_is_refunded_by_the_compensation(store, ledger, monkeypatch):
     created = place(store)
     reserved = steps.reserve_inventory(created, store)
     crash_next_write(store, monkeypatch)
@@ -353,9 +349,7 @@ def test_compensation_of_a_payment_never_taken_voids_it_and_records_the_failure(
     assert store.stock("SKU-1") == 5
     # The charge delivery that was still in flight arrives: it is refused and changes nothing.
     settled, book = store.get(created.order_id), dict(ledger.book)
-    assert steps.charge_payment(reserved, store, ledger) == steps.outcome_event(
-        settled, PaymentFailed
-    )
+    assert steps.charge_payment(reserved, store, ledger) == steps.outcome_event(settled, PaymentFailed)
     assert store.get(created.order_id) == settled and ledger.book == book
 
 
@@ -389,9 +383,7 @@ def test_a_shipped_order_is_never_refunded(store, ledger):
     with pytest.raises(AlreadyShipped):
         steps.refund_payment(step_failed(order.order_id), store, ledger)
     with pytest.raises(AlreadyShipped):
-        steps.refund_payment(
-            ShippingFailed.model_validate({**trail[1].to_json_dict(), "reason": "r"}), store, ledger
-        )
+        steps.refund_payment(ShippingFailed.model_validate({**trail[1].to_json_dict(), "reason": "r"}), store, ledger)
     assert store.get(order.order_id) == order and ledger.book == book
 
 
@@ -461,18 +453,14 @@ def test_a_saga_restarted_from_the_first_step_ends_as_if_never_interrupted(custo
 
 
 @pytest.mark.parametrize("charged_before_the_crash", [False, True])
-def test_a_saga_compensated_from_the_reservation_restarts_to_the_same_end(
-    store, ledger, charged_before_the_crash
-):
+def test_a_saga_compensated_from_the_reservation_restarts_to_the_same_end(store, ledger, charged_before_the_crash):
     created = place(store)
     steps.reserve_inventory(created, store)
     if charged_before_the_crash:
         ledger.charge(created.order_id, Decimal("25.5"))
     steps.refund_payment(step_failed(created.order_id), store, ledger)
     stopped = store.get(created.order_id)
-    assert stopped.status is (
-        Status.PAYMENT_REFUNDED if charged_before_the_crash else Status.PAYMENT_FAILED
-    )
+    assert stopped.status is (Status.PAYMENT_REFUNDED if charged_before_the_crash else Status.PAYMENT_FAILED)
     trail = drive(steps.outcome_event(stopped, OrderCreated), store, ledger)
     assert type(trail[-1]) is InventoryReleased
     assert store.get(created.order_id).status is Status.INVENTORY_RELEASED
@@ -498,9 +486,7 @@ def events_for(order) -> dict:
         "charge_payment": InventoryReserved.model_validate({**created, "reservationId": "RES-x"}),
         "notify_shipping": PaymentCharged.model_validate(charged),
         "refund_payment": ShippingFailed.model_validate({**charged, "reason": "r"}),
-        "release_inventory": PaymentRefunded.model_validate(
-            {**charged, "refundId": "REF-x", "reason": "r"}
-        ),
+        "release_inventory": PaymentRefunded.model_validate({**charged, "refundId": "REF-x", "reason": "r"}),
     }
 
 
