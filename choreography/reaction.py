@@ -41,7 +41,7 @@ def reaction(step: Callable):
             return None
         faults.maybe_fail(name, faults.AFTER)
         if faults.drop_outcome():
-            logger.info("outcome dropped (injected)", extra={"step": name})
+            logger.info(faults.DROPPED, extra={"step": name})
             return None
         # Published on every delivery, duplicates included: if an earlier delivery stored the
         # outcome but died before publishing it, this is what moves the saga on.

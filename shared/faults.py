@@ -17,6 +17,7 @@ import os
 import random
 
 BEFORE, AFTER = "before", "after"
+DROPPED = "outcome dropped (injected)"  # the log line of a dropped outcome
 
 
 class TransientFault(Exception):

@@ -103,9 +103,7 @@ def reserve_inventory(event: OrderCreated, store: SagaStore) -> InventoryReserve
     return _commit(store, order, failed, InventoryFailed, _recorded_reservation)
 
 
-def charge_payment(
-    event: InventoryReserved, store: SagaStore, ledger: PaymentLedger
-) -> PaymentCharged | PaymentFailed:
+def charge_payment(event: InventoryReserved, store: SagaStore, ledger: PaymentLedger) -> PaymentCharged | PaymentFailed:
     order = _load(store, event.order_id)
     if order.status is not Status.INVENTORY_RESERVED:
         return _recorded_payment(order)

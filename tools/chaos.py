@@ -6,9 +6,10 @@ the payment ledger.
     python -m tools.chaos [--orders 40] [--seed 7] [--fault-rate 0.2] [--duplicates 0.25] [--kill 0.1]
 
 Faults: each step invocation fails with about `--fault-rate`, half before its write and half
-after it (a lost answer: after a charge, a refund, a start). Killed sagas (`--kill`, a share of
-the orders): orchestration stops their executions while they run; choreography drops step
-outcomes on the bus. Only the reconciler can finish those, so with `--kill` the run waits up to
+after it (a lost answer: after a charge, a refund, a start). Killed sagas (`--kill`, a share):
+orchestration stops that share of the orders' executions as soon as they run; choreography drops
+that share of step outcomes on the bus (each step's outcome, with that probability). Only the
+reconciler can finish those, so with `--kill` the run waits up to
 the deployment's stuck-order deadline plus two reconciler periods.
 
 The seed fixes the orders (scenario mix, quantities), which are delivered twice and which
@@ -25,8 +26,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import requests
 from rich.table import Table
 
+from shared import faults as saga_faults
 from shared.adapters.eventbridge import EventBridgePublisher
 from shared.adapters.stepfunctions import StepFunctionsStarter
 from shared.domain.order import Order
@@ -95,33 +98,34 @@ def recovery_wait(style: str) -> float:
     return stuck_after + 2 * RECONCILER_PERIOD + 30
 
 
-def kill(style: str, order_ids: list[str]) -> int:
-    """Stop the executions of these orders that still run (orchestration); how many did."""
-    if style != "orchestration":
-        return 0
+def kill(style: str, order_id: str, within: float = 10.0) -> bool:
+    """Stop the order's execution as soon as it runs (orchestration): True if it was stopped
+    mid-way, False if it had ended before it could be (or never started within `within` s)."""
     sfn = aws.client("stepfunctions")
     starter = StepFunctionsStarter(aws.outputs(style)["StateMachineArn"], sfn)
-    stopped = 0
-    for order_id in order_ids:
-        if starter.execution_status(order_id) == "RUNNING":
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        status = starter.execution_status(order_id)
+        if status == "RUNNING":
             sfn.stop_execution(executionArn=starter.execution_arn(order_id), cause="chaos: killed mid-way")
-            stopped += 1
-    return stopped
+            return True
+        if status is not None:
+            return False
+        time.sleep(0.05)  # the outbox relay has not started it yet
+    return False
 
 
-def count_faults(style: str, since_ms: int) -> int:
-    logs, total = aws.client("logs"), 0
+def count_faults(style: str, since_ms: int) -> tuple[int, int]:
+    """(faults injected, outcome events dropped) in the style's functions since `since_ms`."""
+    logs, faults_seen, dropped = aws.client("logs"), 0, 0
     for step in faults.STEPS:
-        group = f"/aws/lambda/{faults.function_name(style, step)}"
+        group = f"/aws/lambda/{aws.function_name(style, step)}"
         pages = logs.get_paginator("filter_log_events").paginate(logGroupName=group, startTime=since_ms)
         # Filtered here too: LocalStack ignores startTime.
-        total += sum(
-            ("TransientFault: injected fault" in e["message"] or "outcome dropped" in e["message"])
-            and e["timestamp"] >= since_ms
-            for p in pages
-            for e in p["events"]
-        )
-    return total
+        messages = [e["message"] for p in pages for e in p["events"] if e["timestamp"] >= since_ms]
+        faults_seen += sum("TransientFault: injected fault" in m for m in messages)
+        dropped += sum(saga_faults.DROPPED in m for m in messages)
+    return faults_seen, dropped
 
 
 def run(
@@ -142,11 +146,19 @@ def run(
     faults.set_rate(style, fault_rate)
     faults.set_rate(style, drop, variable=faults.DROP_RATE)
     try:
+        doomed = set(rng.sample(range(orders), k=int(orders * kill_share))) if not drop else set()
+
+        def place(numbered: tuple[int, dict]) -> tuple[requests.Response, bool]:
+            answer = trigger.place_order(style, numbered[1])
+            killed = numbered[0] in doomed and answer.status_code == 201 and kill(style, answer.json()["orderId"])
+            return answer, killed
+
         with ThreadPoolExecutor(max_workers=8) as pool:
-            answers = list(pool.map(lambda body: trigger.place_order(style, body), bodies))
+            placed = list(pool.map(place, enumerate(bodies)))
+        answers = [answer for answer, _ in placed]
+        result.killed = sum(killed for _, killed in placed)
         order_ids = [a.json()["orderId"] for a in answers if a.status_code == 201]
         refused = [f"{a.status_code} {a.text[:120]}" for a in answers if a.status_code != 201]
-        result.killed = kill(style, rng.sample(order_ids, k=int(len(order_ids) * kill_share)))
         twice = rng.sample(order_ids, k=int(len(order_ids) * duplicate_share))
         for record in settle(style, twice, timeout):
             deliver_again(style, record)
@@ -156,7 +168,8 @@ def run(
         faults.set_rate(style, 0)
         faults.set_rate(style, 0, variable=faults.DROP_RATE)
     result.stock_after = trigger.stock(style, sku)
-    result.faults = count_faults(style, since_ms) + result.killed
+    injected, dropped = count_faults(style, since_ms)
+    result.faults, result.killed = injected, result.killed + dropped
     ledger = aws.ledger(style)
     entries = {oid: ledger.entries(oid) for oid in order_ids}
     result.violations = invariants.violations(result.records, result.stock_before, result.stock_after, entries)

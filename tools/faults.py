@@ -19,14 +19,10 @@ STEPS = (*ROUTES, START_SAGA)
 FAULT_RATE, DROP_RATE = "SAGA_FAULT_RATE", "SAGA_DROP_RATE"
 
 
-def function_name(style: str, step: str) -> str:
-    return f"{aws.STACKS[style]}-{step.replace('_', '-')}"
-
-
 def set_rate(style: str, rate: float, steps: tuple[str, ...] = STEPS, variable: str = FAULT_RATE) -> None:
     lam = aws.client("lambda")
     for step in steps:
-        name = function_name(style, step)
+        name = aws.function_name(style, step)
         variables = lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
         if variables.get(variable) == (str(rate) if rate else None):
             continue  # already so: no version swap

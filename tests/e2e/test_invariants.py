@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tools import aws, chaos, faults, trigger
+from tools import aws, chaos, trigger
 from tools.compare.lambda_logs import records_of
 
 ORDERS, UNITS = 8, 3
@@ -38,7 +38,7 @@ def test_concurrent_orders_never_oversell(deployed, style):
 
 def wait_for_reservation_runs(style: str, order_id: str, runs: int, timeout: float = 60) -> None:
     """Until reserve_inventory has finished `runs` times for the order (its "step done" logs)."""
-    group = f"/aws/lambda/{faults.function_name(style, 'reserve_inventory')}"
+    group = f"/aws/lambda/{aws.function_name(style, 'reserve_inventory')}"
     deadline, done = time.monotonic() + timeout, []
     while time.monotonic() < deadline:
         pages = aws.client("logs").get_paginator("filter_log_events").paginate(logGroupName=group)
