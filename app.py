@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""CDK app: the order saga as `SagaOrchestration` and `SagaChoreography`.
+"""CDK app: the order saga as `SagaOrchestration` and `SagaChoreography` (shared.contract.STACKS).
 
 The Lambda code is a prebuilt bundle directory (`make bundle`), taken from `SAGA_LAMBDA_ASSET`
 (default `build/lambda`, relative to this file). The synthesizer needs no bootstrap stack: the
@@ -38,6 +38,7 @@ def main() -> None:
 
     from choreography.stack import ChoreographyStack
     from orchestration.stack import OrchestrationStack
+    from shared.contract import CHOREOGRAPHY, ORCHESTRATION, STACKS
     from shared.infra.nag import check_with_cdk_nag
 
     app = cdk.App()
@@ -50,20 +51,12 @@ def main() -> None:
         # A Code asset binds to one stack: each stack gets its own (same directory, same hash).
         return lambda_.Code.from_asset(str(asset_dir))
 
-    OrchestrationStack(
-        app,
-        "SagaOrchestration",
-        lambda_code=code(),
-        synthesizer=synthesizer(),
-        description="Order saga, orchestrated by a Step Functions state machine",
-    )
-    ChoreographyStack(
-        app,
-        "SagaChoreography",
-        lambda_code=code(),
-        synthesizer=synthesizer(),
-        description="Order saga, choreographed with EventBridge events",
-    )
+    styles = {
+        ORCHESTRATION: (OrchestrationStack, "Order saga, orchestrated by a Step Functions state machine"),
+        CHOREOGRAPHY: (ChoreographyStack, "Order saga, choreographed with EventBridge events"),
+    }
+    for style, (stack, description) in styles.items():
+        stack(app, STACKS[style], lambda_code=code(), synthesizer=synthesizer(), description=description)
     check_with_cdk_nag(app)
     app.synth()
 

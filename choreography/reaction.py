@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
 from shared import faults
+from shared.contract import OUTCOME_DROPPED, STEP_DONE, STEP_SKIPPED, STEP_STARTED
 from shared.domain.errors import SagaError
 from shared.entrypoints.runtime import event_publisher, logger, run_step
 from shared.events import ROUTES, Message
@@ -30,23 +31,23 @@ def reaction(step: Callable):
     @event_parser(model=EventBridgeModel)
     def handler(envelope: EventBridgeModel, context) -> dict | None:
         event = trigger(name, envelope)
-        logger.info("step started", extra={"step": name})
+        logger.info(STEP_STARTED, extra={"step": name})
         faults.maybe_fail(name, faults.BEFORE)
         try:
             outcome = run_step(step, event)
         except SagaError as answer:
             # A late delivery to an order that was parked or shipped: nothing to publish, and
             # nothing to retry (the order's record says what happened).
-            logger.info("step skipped", extra={"step": name, "reason": str(answer)})
+            logger.info(STEP_SKIPPED, extra={"step": name, "reason": str(answer)})
             return None
         faults.maybe_fail(name, faults.AFTER)
         if faults.drop_outcome():
-            logger.info(faults.DROPPED, extra={"step": name})
+            logger.info(OUTCOME_DROPPED, extra={"step": name})
             return None
         # Published on every delivery, duplicates included: if an earlier delivery stored the
         # outcome but died before publishing it, this is what moves the saga on.
         event_publisher().publish(outcome)
-        logger.info("step done", extra={"step": name, "outcome": outcome.detail_type()})
+        logger.info(STEP_DONE, extra={"step": name, "outcome": outcome.detail_type()})
         return outcome.to_json_dict()
 
     return handler

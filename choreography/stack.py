@@ -9,13 +9,17 @@ errors raised inside the handler).
 
 The saga starts from the orders table's stream (`shared.infra.outbox`): `start_saga` publishes
 OrderCreated for each new order. The reconciler (`shared.infra.reconciler`) re-publishes the
-event a stuck order waits on. Both, and every step, may put events on the bus; the API may not.
+event a stuck order waits on. Both, and every step, may put events on the bus, but only the events
+each publishes (`published_events`): its PutEvents is conditioned on their sources and
+detail-types, so no step can forge another's outcome. The API may not put events at all.
 
 An event tap (a catch-all rule on `saga.*` into a log group) records every event on the bus for
 `make compare`, without touching any service: it is a second subscriber, invisible to the saga.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import jsii
 from aws_cdk import CfnOutput, Duration, Stack
@@ -28,7 +32,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct
 
-from shared.events import ROUTES, Message
+from shared import contract, steps
+from shared.events import ROUTES, Message, OrderCreated
 from shared.infra import (
     OrdersApi,
     OutboxRelay,
@@ -38,11 +43,11 @@ from shared.infra import (
     SagaTables,
     dead_letter_queue,
 )
-from shared.infra.lambdas import construct_id
 from shared.infra.log_groups import saga_log_group
 from shared.infra.outputs import add_common_outputs
+from shared.recovery import WAITING_ON
 
-SAGA_STYLE = "choreography"
+SAGA_STYLE = contract.CHOREOGRAPHY
 TARGET_RETRY_ATTEMPTS = 4
 MAX_EVENT_AGE = Duration.hours(1)
 ASYNC_RETRY_ATTEMPTS = 2
@@ -92,6 +97,39 @@ def _event_tap(stack: Stack, bus: events.IEventBus) -> logs.LogGroup:
     return log_group
 
 
+def published_events(step_names: Iterable[str]) -> dict[str, tuple[type[Message], ...]]:
+    """What each publishing function may put on the bus, read from the code that publishes: a step
+    its outcomes (its return annotation, `steps.outcomes`), the outbox relay OrderCreated
+    (`steps.start_saga`), the reconciler any event a stuck order waits on (`WAITING_ON`)."""
+    return {
+        **{name: steps.outcomes(getattr(steps, name)) for name in step_names},
+        contract.START_SAGA: (OrderCreated,),
+        contract.RECONCILE: tuple(dict.fromkeys(WAITING_ON.values())),
+    }
+
+
+def put_events_statements(bus: events.IEventBus, published: Iterable[type[Message]]) -> list[iam.PolicyStatement]:
+    """PutEvents on `bus` for exactly the events `published`, so a function cannot forge another
+    service's events: one statement per source, allowing only the detail-types published from it
+    (a single statement would allow every source with every detail-type). ForAllValues passes a
+    request without the key, hence the Null condition: the detail-type must be there."""
+    by_source: dict[str, set[str]] = {}
+    for event in published:
+        by_source.setdefault(event.source, set()).add(event.detail_type())
+    return [
+        iam.PolicyStatement(
+            actions=["events:PutEvents"],
+            resources=[bus.event_bus_arn],
+            conditions={
+                "StringEquals": {"events:source": source},
+                "ForAllValues:StringEquals": {"events:detail-type": sorted(detail_types)},
+                "Null": {"events:detail-type": "false"},
+            },
+        )
+        for source, detail_types in sorted(by_source.items())
+    ]
+
+
 def trigger_pattern(triggers: tuple[type[Message], ...]) -> events.EventPattern:
     """The events of `triggers`: their sources and detail-types (each detail-type is published
     from one source only, so the two lists match exactly these events)."""
@@ -113,17 +151,20 @@ class ChoreographyStack(Stack):
         self.bus = events.EventBus(self, "Bus", event_bus_name=f"{self.stack_name}-bus")
         self.dead_letter_queue = dead_letter_queue(self, "DeadLetterQueue")
 
-        # Everything that publishes (the relay, the reconciler, each step) may put events on the bus.
-        for fn in (lambdas.start_saga, lambdas.reconcile, *lambdas.steps.values()):
+        # Everything that publishes (the relay, the reconciler, each step) may put on the bus the
+        # events it publishes, and no others.
+        for name, published in published_events(lambdas.steps).items():
+            fn = lambdas.functions[name]
             fn.add_environment("EVENT_BUS_NAME", self.bus.event_bus_name)
-            self.bus.grant_put_events_to(fn)
+            for statement in put_events_statements(self.bus, published):
+                fn.add_to_role_policy(statement)
 
         for step, triggers in ROUTES.items():
             fn = lambdas.steps[step]
             names = ", ".join(event.detail_type() for event in triggers)
             events.Rule(
                 self,
-                f"{construct_id(step)}Rule",
+                f"{contract.pascal(step)}Rule",
                 event_bus=self.bus,
                 description=f"{names} -> {step}",
                 event_pattern=trigger_pattern(triggers),

@@ -51,6 +51,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from shared import contract
 from shared.domain.errors import (
     AlreadyShipped,
     OrderNeedsAttention,
@@ -71,7 +72,7 @@ from shared.infra.functions import TIMEOUT
 from shared.infra.log_groups import saga_log_group
 from shared.infra.outputs import add_common_outputs
 
-SAGA_STYLE = "orchestration"
+SAGA_STYLE = contract.ORCHESTRATION
 
 # Business answers, not failures: a retry would get the same answer.
 DOMAIN_ERRORS = [
@@ -83,7 +84,7 @@ RETRY_BACKOFF_RATE = 2
 RETRY_MAX_DELAY_SECONDS = 8
 STEP_RETRIES = 5
 COMPENSATION_RETRIES = 8
-FORWARD_STEPS = frozenset({"reserve_inventory", "charge_payment", "notify_shipping"})
+FORWARD_STEPS = frozenset(contract.FORWARD_STEPS)
 
 # Task state -> the step (Lambda handler) it runs.
 TASK_STEPS: dict[str, str] = {

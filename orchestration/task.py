@@ -14,9 +14,10 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared import faults
+from shared.contract import STEP_DONE, STEP_STARTED
 from shared.domain.errors import OutOfStockError, PaymentDeclinedError, ShippingRefusedError
 from shared.entrypoints.runtime import logger, run_step
-from shared.events import ROUTES, InventoryFailed, Message, PaymentFailed, ShippingFailed, StepFailed
+from shared.events import ROUTES, InventoryFailed, Message, PaymentFailed, ShippingFailed, StepFailed, fit_reason
 
 _FAILURES: dict[str, tuple[type[InventoryFailed | PaymentFailed | ShippingFailed], type[Exception]]] = {
     "reserve_inventory": (InventoryFailed, OutOfStockError),
@@ -59,8 +60,10 @@ class CompensationInput(BaseModel):
 
 
 def step_failed(given: CompensationInput) -> StepFailed:
-    reason = given.reason or (given.error.message if given.error else "compensation requested")
-    return StepFailed(order_id=given.order_id, reason=reason)
+    # A caught error's message is any text of any length (a traceback line, a validation error
+    # over several lines): fitted to the bounded, printable Reason of the event.
+    caught = given.reason or (given.error.message if given.error else "")
+    return StepFailed(order_id=given.order_id, reason=fit_reason(caught) or "compensation requested")
 
 
 def task(step: Callable, model: type[BaseModel] | None = None, adapt: Callable = lambda e: e):
@@ -70,10 +73,10 @@ def task(step: Callable, model: type[BaseModel] | None = None, adapt: Callable =
     @logger.inject_lambda_context(correlation_id_path="orderId")
     @event_parser(model=model or ROUTES[step.__name__][0])
     def handler(event: BaseModel, context) -> dict:
-        logger.info("step started", extra={"step": step.__name__})
+        logger.info(STEP_STARTED, extra={"step": step.__name__})
         faults.maybe_fail(step.__name__, faults.BEFORE)
         outcome = run_step(step, adapt(event))
-        logger.info("step done", extra={"step": step.__name__, "outcome": outcome.detail_type()})
+        logger.info(STEP_DONE, extra={"step": step.__name__, "outcome": outcome.detail_type()})
         faults.maybe_fail(step.__name__, faults.AFTER)
         raise_if_failed(step.__name__, outcome)
         return outcome.to_json_dict()

@@ -10,12 +10,42 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StringConstraints
 
-OrderId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# Every string of every model is bounded and printable: no control characters (NUL, newlines,
+# tabs...), never blank. Ids are short; reasons are short phrases ("card declined"), or a caught
+# error's message after a prefix, which `fit_reason` makes fit before it goes into an event.
+MAX_ID_LENGTH = 64
+MAX_REASON_LENGTH = 256
+# The saga makes order ids itself (uuid4, or uuid5 of an idempotency key), so any other is refused,
+# also as the API's `{orderId}` path parameter (shared.entrypoints.get_order).
+ORDER_ID_PATTERN = rf"^[A-Za-z0-9-]{{1,{MAX_ID_LENGTH}}}$"
+
+
+def _printable(value: str) -> str:
+    if not value.isprintable():
+        raise ValueError("must not contain control characters")
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH), AfterValidator(_printable)]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=MAX_REASON_LENGTH), AfterValidator(_printable)]
+OrderId = Annotated[str, StringConstraints(pattern=ORDER_ID_PATTERN)]
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{0,31}$")]
-CustomerId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+CustomerId = Identifier
 Quantity = Annotated[int, Field(ge=1, le=1000)]
+
+
+def fit_reason(text: str) -> str:
+    """Free text (a caught error's message) as a Reason: each run of whitespace or unprintable
+    characters becomes one space, and it is cut to MAX_REASON_LENGTH ("..." marks the cut). Blank
+    text stays blank: the caller knows the fallback."""
+    fitted = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    if len(fitted) <= MAX_REASON_LENGTH:
+        return fitted
+    return fitted[: MAX_REASON_LENGTH - 3].rstrip() + "..."
 
 
 def _number_to_decimal(value: object) -> object:
@@ -65,40 +95,40 @@ class OrderCreated(OrderRequest):
 
 class InventoryReserved(OrderCreated):
     source: ClassVar[str] = "saga.inventory"
-    reservation_id: str = Field(alias="reservationId")
+    reservation_id: Identifier = Field(alias="reservationId")
 
 
 class InventoryFailed(OrderCreated):
     source: ClassVar[str] = "saga.inventory"
-    reason: str
+    reason: Reason
 
 
 class PaymentCharged(InventoryReserved):
     source: ClassVar[str] = "saga.payment"
-    payment_id: str = Field(alias="paymentId")
+    payment_id: Identifier = Field(alias="paymentId")
 
 
 class PaymentFailed(InventoryReserved):
     source: ClassVar[str] = "saga.payment"
-    reason: str
+    reason: Reason
 
 
 class ShippingScheduled(PaymentCharged):
     source: ClassVar[str] = "saga.shipping"
-    tracking_number: str = Field(alias="trackingNumber")
+    tracking_number: Identifier = Field(alias="trackingNumber")
 
 
 class ShippingFailed(PaymentCharged):
     """Shipping refused the order for good (e.g. an undeliverable address): refund, then release."""
 
     source: ClassVar[str] = "saga.shipping"
-    reason: str
+    reason: Reason
 
 
 class PaymentRefunded(PaymentCharged):
     source: ClassVar[str] = "saga.payment"
-    refund_id: str = Field(alias="refundId")
-    reason: str
+    refund_id: Identifier = Field(alias="refundId")
+    reason: Reason
 
 
 class InventoryReleased(PaymentFailed):
@@ -106,8 +136,8 @@ class InventoryReleased(PaymentFailed):
     Nobody reacts to it; it closes the trace."""
 
     source: ClassVar[str] = "saga.inventory"
-    payment_id: str | None = Field(default=None, alias="paymentId")
-    refund_id: str | None = Field(default=None, alias="refundId")
+    payment_id: Identifier | None = Field(default=None, alias="paymentId")
+    refund_id: Identifier | None = Field(default=None, alias="refundId")
 
 
 class StepFailed(Message):
@@ -115,7 +145,7 @@ class StepFailed(Message):
     step it caught failed (a domain answer or retries exhausted)."""
 
     order_id: OrderId = Field(alias="orderId")
-    reason: str
+    reason: Reason
 
 
 EVENTS: tuple[type[Message], ...] = (

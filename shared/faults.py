@@ -16,8 +16,9 @@ from __future__ import annotations
 import os
 import random
 
+from .contract import DROP_RATE_VARIABLE, FAULT_RATE_VARIABLE, INJECTED_FAULT
+
 BEFORE, AFTER = "before", "after"
-DROPPED = "outcome dropped (injected)"  # the log line of a dropped outcome
 
 
 class TransientFault(Exception):
@@ -29,11 +30,11 @@ def _rate(variable: str) -> float:
 
 
 def maybe_fail(step: str, point: str) -> None:
-    rate = _rate("SAGA_FAULT_RATE")
+    rate = _rate(FAULT_RATE_VARIABLE)
     if rate and random.random() < rate / 2:
-        raise TransientFault(f"injected fault {point} {step}")
+        raise TransientFault(f"{INJECTED_FAULT} {point} {step}")
 
 
 def drop_outcome() -> bool:
-    rate = _rate("SAGA_DROP_RATE")
+    rate = _rate(DROP_RATE_VARIABLE)
     return bool(rate) and random.random() < rate

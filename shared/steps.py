@@ -19,6 +19,7 @@ lost is refunded, an order that shipped is never compensated.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import get_args, get_type_hints
 
 from .domain import inventory, payment, shipping
 from .domain.errors import (
@@ -46,6 +47,7 @@ from .events import (
     ShippingFailed,
     ShippingScheduled,
     StepFailed,
+    fit_reason,
 )
 from .ports import PaymentLedger, SagaStarter, SagaStore
 
@@ -166,6 +168,16 @@ def release_inventory(event: PaymentFailed | PaymentRefunded | StepFailed, store
     return _commit(store, order, released, InventoryReleased, _recorded_release, +order.quantity)
 
 
+def outcomes(step: Callable[..., object]) -> tuple[type[Message], ...]:
+    """The events `step` may answer with: the members of its return annotation. Choreography lets
+    a step's function publish these and no others (choreography.stack)."""
+    answer = get_type_hints(step)["return"]
+    found = get_args(answer) or (answer,)
+    if not all(isinstance(event, type) and issubclass(event, Message) for event in found):
+        raise TypeError(f"{step.__name__} does not answer with events: {answer}")
+    return found
+
+
 def outcome_event[E: Message](order: Order, event_type: type[E]) -> E:
     """The event reporting `order` as it stands; fields the event does not carry are dropped."""
     record = order.as_record()
@@ -210,8 +222,10 @@ def _require(order: Order, *statuses: Status) -> None:
 
 
 def _incomplete_reason(order: Order, caught: str | None) -> str:
+    """Why a compensation runs, with the caught error's message if any, cut to fit an event."""
     why = SHIPPING_INCOMPLETE_REASON if order.payment_id else PAYMENT_INCOMPLETE_REASON
-    return f"{why}: {caught}" if caught else why
+    caught = fit_reason(caught or "")
+    return fit_reason(f"{why}: {caught}") if caught else why
 
 
 def _recorded_reservation(order: Order) -> InventoryReserved | InventoryFailed:

@@ -1,27 +1,50 @@
-"""Where the deployed saga lives: the LocalStack endpoint, clients for it, and each style's
-stack outputs. Works the same against the embedded LocalStack and the Docker one."""
+"""Where the deployed saga lives and how the tools read it: the LocalStack endpoint and its health,
+clients for it, each style's stack outputs, the runtime's own adapters on its tables, the one
+order reader (the API) and the one log reader (CloudWatch Logs). Names come from shared.contract.
+Works the same against the embedded LocalStack and the Docker one."""
 
 from __future__ import annotations
 
 import os
 from functools import cache
+from typing import TypedDict
 
 import boto3
+import requests
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from shared import contract
 from shared.adapters.dynamodb import DynamoSagaStore
+from shared.adapters.eventbridge import EventBridgePublisher
 from shared.adapters.ledger import DynamoPaymentLedger
+from shared.adapters.stepfunctions import StepFunctionsStarter
+from shared.contract import STACKS
+from shared.contract import STYLES as STYLES  # every tool's styles: `aws.STYLES`
+from tools.localstack.server import healthy
 
 ENDPOINT = os.environ.get("LOCALSTACK_ENDPOINT", "http://127.0.0.1:4566")
 REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
-STACKS = {"orchestration": "SagaOrchestration", "choreography": "SagaChoreography"}
-STYLES = tuple(STACKS)
-# LocalStack's path-style address of a REST API stage (the stack's ApiUrl is the AWS host name).
-API_STAGE = "prod"
+NOT_RUNNING = f"error: LocalStack is not running at {ENDPOINT}: run `make up`"
 
 
 class NotDeployed(SystemExit):
     """A missing stack or LocalStack: one line for the user, no traceback."""
+
+
+class UnknownOrder(SystemExit):
+    """An order id the deployed style does not know: one line, non-zero exit."""
+
+
+class LogEvent(TypedDict):
+    """One CloudWatch Logs event, as the tools keep it (and the trace fixtures hold it)."""
+
+    timestamp: int  # epoch ms: when the log batch was shipped, not when the line was written
+    message: str
+
+
+def require_localstack() -> None:
+    if not healthy(ENDPOINT, timeout=3):
+        raise NotDeployed(NOT_RUNNING)
 
 
 def credentials_env() -> dict[str, str]:
@@ -53,7 +76,7 @@ def outputs(style: str) -> dict[str, str]:
     try:
         [found] = client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
     except EndpointConnectionError:
-        raise NotDeployed(f"error: LocalStack is not running at {ENDPOINT}: run `make up`") from None
+        raise NotDeployed(NOT_RUNNING) from None
     except ClientError:
         raise NotDeployed(f"error: stack {stack} is not deployed: run `make deploy-{style}`") from None
     values = {o["OutputKey"]: o["OutputValue"] for o in found.get("Outputs", [])}
@@ -72,12 +95,66 @@ def ledger(style: str) -> DynamoPaymentLedger:
     return DynamoPaymentLedger(outputs(style)["PaymentsTableName"], client=client("dynamodb"))
 
 
+def state_machine() -> StepFunctionsStarter:
+    """The orchestration's state machine (its executions, one per order), through the runtime's adapter."""
+    return StepFunctionsStarter(outputs(contract.ORCHESTRATION)["StateMachineArn"], client("stepfunctions"))
+
+
+def starter(style: str) -> StepFunctionsStarter | EventBridgePublisher:
+    """What starts the style's sagas (shared.ports.SagaStarter): the state machine, or the bus."""
+    if style == contract.ORCHESTRATION:
+        return state_machine()
+    return EventBridgePublisher(outputs(style)["EventBusName"], client("events"))
+
+
 def api_url(style: str) -> str:
-    return f"{ENDPOINT}/_aws/execute-api/{outputs(style)['RestApiId']}/{API_STAGE}"
+    """LocalStack's path-style address of the API stage (the stack's ApiUrl is the AWS host name)."""
+    return f"{ENDPOINT}/_aws/execute-api/{outputs(style)['RestApiId']}/{contract.API_STAGE}"
+
+
+def orders_url(style: str) -> str:
+    return f"{api_url(style)}/orders"
+
+
+def read_order(style: str, order_id: str) -> dict:
+    """The order's record as `GET /orders/{orderId}` shows it; UnknownOrder if there is none."""
+    answer = requests.get(f"{orders_url(style)}/{order_id}", timeout=30)
+    if answer.status_code == 404:
+        raise UnknownOrder(f"error: no {style} order {order_id}")
+    answer.raise_for_status()
+    return answer.json()
 
 
 def function_name(style: str, name: str) -> str:
-    """The deployed name of one of the style's functions (`reserve_inventory` ->
-    `SagaOrchestration-reserve-inventory`), as shared.infra.functions names them; its log group is
-    `/aws/lambda/<that name>`. The one place tools build it (not imported: that would load the CDK)."""
-    return f"{STACKS[style]}-{name.replace('_', '-')}"
+    """The deployed name of one of the style's functions: `reserve_inventory` ->
+    `SagaOrchestration-reserve-inventory` (shared.contract.function_name)."""
+    return contract.function_name(STACKS[style], name)
+
+
+def log_group(style: str, name: str) -> str:
+    """The log group of one of the style's functions: `/aws/lambda/<its name>`."""
+    return contract.log_group(function_name(style, name))
+
+
+def log_events(group: str, *, since_ms: int | None = None, containing: str | None = None) -> list[LogEvent]:
+    """The events of a log group, from `since_ms` (epoch ms) on, with `containing` in the message
+    if given. CloudWatch narrows the read down (startTime, a filter pattern); LocalStack ignores
+    both, so they are applied here again. A group not created yet (no invocation so far) has none."""
+    kwargs: dict = {"logGroupName": group}
+    if since_ms is not None:
+        kwargs["startTime"] = since_ms
+    if containing is not None:
+        kwargs["filterPattern"] = f'"{containing}"'
+    out: list[LogEvent] = []
+    try:
+        for page in client("logs").get_paginator("filter_log_events").paginate(**kwargs):
+            out += [
+                LogEvent(timestamp=e["timestamp"], message=e["message"])
+                for e in page["events"]
+                if (since_ms is None or e["timestamp"] >= since_ms)
+                and (containing is None or containing in e["message"])
+            ]
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+    return out

@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 import requests
 from rich.table import Table
 
-from shared import faults as saga_faults
-from shared.adapters.eventbridge import EventBridgePublisher
-from shared.adapters.stepfunctions import StepFunctionsStarter
+from shared import contract
+from shared.adapters.stepfunctions import execution_name
 from shared.domain.order import Order
 from shared.events import OrderCreated
+from shared.faults import TransientFault
 from shared.steps import outcome_event
 from tools import aws, faults, invariants, trigger
 from tools.console import console
@@ -82,32 +82,26 @@ def plan(rng: random.Random, orders: int, sku: str) -> list[dict]:
 def deliver_again(style: str, record: dict) -> None:
     """The saga's start delivered a second time, as at-least-once delivery may, through the
     style's own starter."""
-    event = outcome_event(Order.from_record(record), OrderCreated)
-    out = aws.outputs(style)
-    if style == "choreography":
-        EventBridgePublisher(out["EventBusName"], aws.client("events")).start(event)
-    else:
-        StepFunctionsStarter(out["StateMachineArn"], aws.client("stepfunctions")).start(event)
+    aws.starter(style).start(outcome_event(Order.from_record(record), OrderCreated))
 
 
 def recovery_wait(style: str) -> float:
     """The deployment's stuck-order deadline plus two reconciler periods (and some slack)."""
     name = aws.outputs(style)["ReconcilerFunctionName"]
     config = aws.client("lambda").get_function_configuration(FunctionName=name)
-    stuck_after = float(config["Environment"]["Variables"]["STUCK_AFTER_SECONDS"])
+    stuck_after = float(config["Environment"]["Variables"][contract.STUCK_AFTER_VARIABLE])
     return stuck_after + 2 * RECONCILER_PERIOD + 30
 
 
 def kill(style: str, order_id: str, within: float = 10.0) -> bool:
     """Stop the order's execution as soon as it runs (orchestration): True if it was stopped
     mid-way, False if it had ended before it could be (or never started within `within` s)."""
-    sfn = aws.client("stepfunctions")
-    starter = StepFunctionsStarter(aws.outputs(style)["StateMachineArn"], sfn)
-    deadline = time.monotonic() + within
+    machine, name, deadline = aws.state_machine(), execution_name(order_id), time.monotonic() + within
     while time.monotonic() < deadline:
-        status = starter.execution_status(order_id)
+        status = machine.execution_status(name)
         if status == "RUNNING":
-            sfn.stop_execution(executionArn=starter.execution_arn(order_id), cause="chaos: killed mid-way")
+            arn = machine.execution_arn(name)
+            aws.client("stepfunctions").stop_execution(executionArn=arn, cause="chaos: killed mid-way")
             return True
         if status is not None:
             return False
@@ -117,14 +111,11 @@ def kill(style: str, order_id: str, within: float = 10.0) -> bool:
 
 def count_faults(style: str, since_ms: int) -> tuple[int, int]:
     """(faults injected, outcome events dropped) in the style's functions since `since_ms`."""
-    logs, faults_seen, dropped = aws.client("logs"), 0, 0
+    injected, faults_seen, dropped = f"{TransientFault.__name__}: {contract.INJECTED_FAULT}", 0, 0
     for step in faults.STEPS:
-        group = f"/aws/lambda/{aws.function_name(style, step)}"
-        pages = logs.get_paginator("filter_log_events").paginate(logGroupName=group, startTime=since_ms)
-        # Filtered here too: LocalStack ignores startTime.
-        messages = [e["message"] for p in pages for e in p["events"] if e["timestamp"] >= since_ms]
-        faults_seen += sum("TransientFault: injected fault" in m for m in messages)
-        dropped += sum(saga_faults.DROPPED in m for m in messages)
+        messages = [e["message"] for e in aws.log_events(aws.log_group(style, step), since_ms=since_ms)]
+        faults_seen += sum(injected in m for m in messages)
+        dropped += sum(contract.OUTCOME_DROPPED in m for m in messages)
     return faults_seen, dropped
 
 
@@ -142,7 +133,7 @@ def run(
     sku = trigger.stocked_sku(style, result.stock_before, prefix="CHAOS")
     bodies = plan(rng, orders, sku)
     since_ms = int(time.time() * 1000) - 1000
-    drop = kill_share if style == "choreography" else 0
+    drop = kill_share if style == contract.CHOREOGRAPHY else 0
     faults.set_rate(style, fault_rate)
     faults.set_rate(style, drop, variable=faults.DROP_RATE)
     try:
@@ -186,7 +177,7 @@ def settle(style: str, order_ids: list[str], timeout: float) -> list[dict]:
         try:
             records.append(trigger.wait_for_terminal(style, oid, max(1.0, deadline - time.monotonic())))
         except trigger.TriggerFailed:
-            records.append(trigger.current(style, oid))
+            records.append(aws.read_order(style, oid))
     return records
 
 

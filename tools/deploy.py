@@ -11,7 +11,6 @@ import argparse
 import os
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 from tools import aws, bundle_lambda
@@ -20,13 +19,6 @@ from tools.scenarios import DEMO_SKU, DEMO_STOCK
 ROOT = Path(__file__).resolve().parent.parent
 CDKLOCAL = ROOT / "node_modules" / ".bin" / "cdklocal"
 ASSET_BUCKET = os.environ.get("SAGA_ASSET_BUCKET", "saga-cdk-assets")
-
-
-def require_localstack() -> None:
-    try:
-        urllib.request.urlopen(f"{aws.ENDPOINT}/_localstack/health", timeout=3).close()
-    except OSError:
-        sys.exit(f"error: LocalStack is not running at {aws.ENDPOINT}: run `make up`")
 
 
 def cdk(*args: str) -> None:
@@ -72,7 +64,7 @@ def main() -> None:
     styles = args.styles or list(aws.STYLES)
     if unknown := set(styles) - set(aws.STYLES):
         parser.error(f"unknown style {', '.join(sorted(unknown))}: use {' or '.join(aws.STYLES)}")
-    require_localstack()
+    aws.require_localstack()
     if args.action == "deploy":
         deploy(styles)
     else:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import argparse
 
-from shared.entrypoints.start_saga import STEP as START_SAGA
+from shared.contract import DROP_RATE_VARIABLE, FAULT_RATE_VARIABLE, START_SAGA
 from shared.events import ROUTES
 from tools import aws
 
 # The saga's steps and the outbox relay that starts it (shared.entrypoints.start_saga).
 STEPS = (*ROUTES, START_SAGA)
-FAULT_RATE, DROP_RATE = "SAGA_FAULT_RATE", "SAGA_DROP_RATE"
+FAULT_RATE, DROP_RATE = FAULT_RATE_VARIABLE, DROP_RATE_VARIABLE
 
 
 def set_rate(style: str, rate: float, steps: tuple[str, ...] = STEPS, variable: str = FAULT_RATE) -> None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from shared.domain.order import TERMINAL, Status
+from shared.contract import TERMINAL_STATUSES
+from shared.domain.order import Status
 from shared.domain.payment import DECLINED_CUSTOMER, LedgerEntry, ledger_violations
 from shared.domain.shipping import UNDELIVERABLE_CUSTOMER
 
-TERMINAL_STATUSES = {str(s) for s in TERMINAL}
 SHIPPED = str(Status.SHIPPING_SCHEDULED)
 RELEASED = str(Status.INVENTORY_RELEASED)
 PARKED = str(Status.NEEDS_ATTENTION)

@@ -17,11 +17,9 @@ from dataclasses import dataclass
 
 import requests
 
-from shared.domain.order import TERMINAL
+from shared.contract import TERMINAL_STATUSES
 from tools import aws
 from tools.scenarios import SCENARIOS, Scenario
-
-TERMINAL_STATUSES = {str(s) for s in TERMINAL}
 
 
 @dataclass
@@ -46,20 +44,14 @@ class TriggerFailed(SystemExit):
 
 
 def place_order(style: str, order: dict) -> requests.Response:
-    return requests.post(f"{aws.api_url(style)}/orders", json=order, timeout=30)
-
-
-def current(style: str, order_id: str) -> dict:
-    answer = requests.get(f"{aws.api_url(style)}/orders/{order_id}", timeout=30)
-    answer.raise_for_status()
-    return answer.json()
+    return requests.post(aws.orders_url(style), json=order, timeout=30)
 
 
 def wait_for_terminal(style: str, order_id: str, timeout: float) -> dict:
     deadline = time.monotonic() + timeout
     record: dict = {}
     while time.monotonic() < deadline:
-        record = current(style, order_id)
+        record = aws.read_order(style, order_id)
         if record["status"] in TERMINAL_STATUSES:
             return record
         time.sleep(0.2)

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from .. import steps
+from ..contract import ORDER_CREATED, ORDER_REFUSED, ORDER_REPLAYED
 from ..domain.errors import IdempotencyConflict
 from ..events import OrderRequest
 from .http import json_response
@@ -21,12 +22,43 @@ from .runtime import logger, saga_store
 MAX_BODY_BYTES = 4096
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# The body is read as JSON only: a request that declares anything else (a form, text) is refused
+# with 415 before its body is read. One that declares nothing is read as JSON all the same, so a
+# hand-made request (curl, a bare HTTP client) works without the header. But `curl -d` does
+# declare one, application/x-www-form-urlencoded, and gets the 415: use `curl --json` instead.
+CONTENT_TYPE_HEADER = "Content-Type"
+JSON_MEDIA_TYPE = "application/json"
 
 
 class InvalidOrder(Exception):
-    def __init__(self, errors: list[dict]) -> None:
+    status = 400
+
+    def __init__(self, errors: list[dict], message: str = "") -> None:
         super().__init__(errors)
         self.errors = errors
+        self.message = message or "invalid order: " + ", ".join(e["field"] for e in errors)
+
+
+class UnsupportedMediaType(InvalidOrder):
+    status = 415
+
+    def __init__(self) -> None:
+        wanted = f"{JSON_MEDIA_TYPE}, optionally with charset=utf-8"
+        super().__init__(
+            [{"field": CONTENT_TYPE_HEADER, "message": f"must be {wanted}"}],
+            f"unsupported {CONTENT_TYPE_HEADER}: send {wanted}",
+        )
+
+
+def require_json(headers: dict | None) -> None:
+    """Nothing if the request declares a JSON body, or none; else UnsupportedMediaType."""
+    found = {k.lower(): v for k, v in (headers or {}).items()}.get(CONTENT_TYPE_HEADER.lower())
+    if found is None:
+        return
+    media_type, *parameters = (part.strip().lower() for part in found.split(";"))
+    charsets = {value.strip('"') for name, _, value in (p.partition("=") for p in parameters) if name == "charset"}
+    if media_type != JSON_MEDIA_TYPE or not charsets <= {"utf-8", "utf8"}:
+        raise UnsupportedMediaType()
 
 
 def parse_order_request(body: str | None) -> OrderRequest:
@@ -60,11 +92,12 @@ app = APIGatewayRestResolver()
 
 @app.post("/orders")
 def create_order():
+    require_json(app.current_event.headers)
     request = parse_order_request(app.current_event.body)
     key = idempotency_key(app.current_event.headers)
     order, placed = steps.create_order(request, saga_store(), key)
     logger.append_keys(orderId=order.order_id)
-    logger.info("order created" if placed else "order replayed", extra={"order": order.as_record()})
+    logger.info(ORDER_CREATED if placed else ORDER_REPLAYED, extra={"order": order.as_record()})
     return json_response(201 if placed else 200, order.as_record())
 
 
@@ -76,9 +109,8 @@ def conflict(error: IdempotencyConflict):
 
 @app.exception_handler(InvalidOrder)
 def invalid_order(error: InvalidOrder):
-    logger.info("order refused", extra={"errors": error.errors})
-    fields = ", ".join(e["field"] for e in error.errors)
-    return json_response(400, {"message": f"invalid order: {fields}", "errors": error.errors})
+    logger.info(ORDER_REFUSED, extra={"errors": error.errors})
+    return json_response(error.status, {"message": error.message, "errors": error.errors})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

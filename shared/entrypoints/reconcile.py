@@ -9,11 +9,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from .. import recovery
+from ..contract import ORDER_RECOVERED, STUCK_AFTER_VARIABLE
 from .runtime import logger, metrics, saga_store
 
 
 def settings() -> tuple[timedelta, int]:
-    stuck_after = float(os.environ.get("STUCK_AFTER_SECONDS") or 0) or None
+    stuck_after = float(os.environ.get(STUCK_AFTER_VARIABLE) or 0) or None
     attempts = int(os.environ.get("MAX_RECOVERY_ATTEMPTS") or recovery.DEFAULT_MAX_ATTEMPTS)
     return (timedelta(seconds=stuck_after) if stuck_after else recovery.DEFAULT_STUCK_AFTER), attempts
 
@@ -25,7 +26,7 @@ def reconcile_handler(driver: Callable[[], recovery.SagaDriver]):
         done = recovery.reconcile(saga_store(), driver(), datetime.now(UTC), stuck_after, max_attempts)
         for r in done.recoveries:
             logger.info(
-                "order recovered",
+                ORDER_RECOVERED,
                 extra={"orderId": r.order_id, "status": str(r.status), "action": str(r.action), "detail": r.detail},
             )
         metrics().oldest_open_order_age(done.oldest_open_seconds)

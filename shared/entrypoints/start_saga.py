@@ -19,11 +19,12 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 
 from .. import faults, steps
+from ..contract import SAGA_STARTED, START_SAGA
 from ..domain.order import Order
 from ..ports import SagaStarter
 from .runtime import logger
 
-STEP = "start_saga"
+STEP = START_SAGA
 
 
 def start_saga_handler(starter: Callable[[], SagaStarter]):
@@ -37,7 +38,7 @@ def start_saga_handler(starter: Callable[[], SagaStarter]):
         logger.append_keys(orderId=order.order_id)
         faults.maybe_fail(STEP, faults.BEFORE)
         if steps.start_saga(order, starter()):
-            logger.info("saga started", extra={"step": STEP})
+            logger.info(SAGA_STARTED, extra={"step": STEP})
         faults.maybe_fail(STEP, faults.AFTER)
 
     @logger.inject_lambda_context

@@ -19,9 +19,9 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from shared.contract import API_STAGE
 from shared.infra.log_groups import saga_log_group
 
-STAGE_NAME = "prod"
 # Steady requests per second and burst, for the whole stage: far above what the demo sends.
 THROTTLING_RATE_LIMIT = 50
 THROTTLING_BURST_LIMIT = 100
@@ -46,7 +46,7 @@ class OrdersApi(Construct):
             description="Order saga: create an order, read its status",
             cloud_watch_role=False,
             deploy_options=apigw.StageOptions(
-                stage_name=STAGE_NAME,
+                stage_name=API_STAGE,
                 access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
                 access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
                     caller=False,  # IAM caller and user: always empty, the API has no IAM auth
@@ -67,7 +67,7 @@ class OrdersApi(Construct):
         )
         # Created before the stage goes live, so it gets a retention and goes away with the stack.
         self.execution_logs = saga_log_group(
-            self, "ExecutionLogs", f"API-Gateway-Execution-Logs_{self.rest_api.rest_api_id}/{STAGE_NAME}"
+            self, "ExecutionLogs", f"API-Gateway-Execution-Logs_{self.rest_api.rest_api_id}/{API_STAGE}"
         )
         self.rest_api.deployment_stage.node.add_dependency(self.execution_logs)
 

@@ -1,10 +1,10 @@
 """One saga Lambda: function, its own role and its own log group.
 
-The function is named `<stack>-<name>` and its log group `/aws/lambda/<stack>-<name>`, the
-name Lambda writes to by default. The log group is created before the function (so retention
-applies from the first invocation) and the same name works on emulators that ignore
-LoggingConfig. The role gets nothing but write access to that log group; everything else is
-granted by the stack with CDK grants.
+The function is named `<stack>-<name>` (`reserve_inventory` -> `<stack>-reserve-inventory`) and
+its log group `/aws/lambda/<function name>`, where Lambda writes by default (shared.contract
+names both). The log group is created before the function (so retention applies from the first
+invocation) and the same name works on emulators that ignore LoggingConfig. The role gets nothing
+but write access to that log group; everything else is granted by the stack with CDK grants.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from shared import contract
 from shared.infra.log_groups import saga_log_group
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
@@ -37,16 +38,16 @@ class SagaFunction(Construct):
         *,
         code: lambda_.Code,
         handler: str,
-        name: str,
+        name: str,  # the function's name in shared.contract: `reserve_inventory`
         service: str,
         saga_style: str,
         environment: Mapping[str, str] | None = None,
         timeout: Duration = TIMEOUT,
     ) -> None:
         super().__init__(scope, construct_id)
-        function_name = f"{Stack.of(self).stack_name}-{name}"
+        function_name = contract.function_name(Stack.of(self).stack_name, name)
 
-        self.log_group = saga_log_group(self, "Logs", f"/aws/lambda/{function_name}")
+        self.log_group = saga_log_group(self, "Logs", contract.log_group(function_name))
         self.role = iam.Role(
             self,
             "Role",

@@ -21,6 +21,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from shared import contract
+from shared.contract import CREATE_ORDER, GET_ORDER, RECONCILE, START_SAGA
 from shared.infra.functions import RECONCILER_TIMEOUT, TIMEOUT, SagaFunction
 from shared.infra.tables import SagaTables
 
@@ -47,31 +49,18 @@ class FunctionSpec:
     timeout: Duration = TIMEOUT
 
 
-# The saga steps, in the order they can run (compensations last, in the order they run).
-STEPS: tuple[str, ...] = (
-    "reserve_inventory",
-    "charge_payment",
-    "notify_shipping",
-    "refund_payment",
-    "release_inventory",
-)
 FUNCTIONS: dict[str, FunctionSpec] = {
-    "create_order": FunctionSpec("orders", {ORDERS: WRITE_ORDER}, handler="shared.entrypoints.create_order.handler"),
-    "get_order": FunctionSpec("orders", {ORDERS: READ_ORDER}, handler="shared.entrypoints.get_order.handler"),
+    CREATE_ORDER: FunctionSpec("orders", {ORDERS: WRITE_ORDER}, handler="shared.entrypoints.create_order.handler"),
+    GET_ORDER: FunctionSpec("orders", {ORDERS: READ_ORDER}, handler="shared.entrypoints.get_order.handler"),
     "reserve_inventory": FunctionSpec("inventory", {ORDERS: WRITE_ORDER, INVENTORY: CHANGE_STOCK}),
     "charge_payment": FunctionSpec("payment", {ORDERS: WRITE_ORDER, PAYMENTS: USE_LEDGER}),
     "notify_shipping": FunctionSpec("shipping", {ORDERS: WRITE_ORDER}),
     "refund_payment": FunctionSpec("payment", {ORDERS: WRITE_ORDER, PAYMENTS: USE_LEDGER}),
     "release_inventory": FunctionSpec("inventory", {ORDERS: WRITE_ORDER, INVENTORY: CHANGE_STOCK}),
     # The outbox relay reads the new order from its stream record, never from a table.
-    "start_saga": FunctionSpec("orders"),
-    "reconcile": FunctionSpec("reconciler", {ORDERS: WRITE_ORDER, WATCH_LIST: QUERY_INDEX}, timeout=RECONCILER_TIMEOUT),
+    START_SAGA: FunctionSpec("orders"),
+    RECONCILE: FunctionSpec("reconciler", {ORDERS: WRITE_ORDER, WATCH_LIST: QUERY_INDEX}, timeout=RECONCILER_TIMEOUT),
 }
-
-
-def construct_id(step: str) -> str:
-    """`reserve_inventory` -> `ReserveInventory`."""
-    return "".join(part.capitalize() for part in step.split("_"))
 
 
 class SagaLambdas(Construct):
@@ -92,10 +81,10 @@ class SagaLambdas(Construct):
         for name, spec in FUNCTIONS.items():
             fn = SagaFunction(
                 self,
-                construct_id(name),
+                contract.pascal(name),
                 code=code,
                 handler=spec.handler or f"{saga_style}.handlers.{name}.handler",
-                name=name.replace("_", "-"),
+                name=name,
                 service=spec.service,
                 saga_style=saga_style,
                 environment={
@@ -108,22 +97,22 @@ class SagaLambdas(Construct):
             for target, actions in spec.access.items():
                 fn.add_to_role_policy(iam.PolicyStatement(actions=list(actions), resources=[arns[target]]))
             self.functions[name] = fn
-        self.steps: dict[str, lambda_.Function] = {step: self.functions[step] for step in STEPS}
+        self.steps: dict[str, lambda_.Function] = {step: self.functions[step] for step in contract.STEPS}
 
     @property
     def create_order(self) -> lambda_.Function:
-        return self.functions["create_order"]
+        return self.functions[CREATE_ORDER]
 
     @property
     def get_order(self) -> lambda_.Function:
-        return self.functions["get_order"]
+        return self.functions[GET_ORDER]
 
     @property
     def start_saga(self) -> lambda_.Function:
         """The outbox relay: the stacks let it start the saga their way."""
-        return self.functions["start_saga"]
+        return self.functions[START_SAGA]
 
     @property
     def reconcile(self) -> lambda_.Function:
         """The reconciler: the stacks let it resume sagas their way."""
-        return self.functions["reconcile"]
+        return self.functions[RECONCILE]

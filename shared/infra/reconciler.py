@@ -17,6 +17,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from shared.adapters.metrics import NAMESPACE
+from shared.contract import STUCK_AFTER_VARIABLE
 from shared.recovery import DEFAULT_MAX_ATTEMPTS, DEFAULT_STUCK_AFTER
 
 STUCK_AFTER_CONTEXT = "stuckAfterSeconds"
@@ -43,7 +44,7 @@ class Reconciler(Construct):
         self.function = function
         self.stuck_after_seconds = stuck_after_seconds(self)
         self.max_attempts = DEFAULT_MAX_ATTEMPTS
-        function.add_environment("STUCK_AFTER_SECONDS", str(self.stuck_after_seconds))
+        function.add_environment(STUCK_AFTER_VARIABLE, str(self.stuck_after_seconds))
         function.add_environment("MAX_RECOVERY_ATTEMPTS", str(self.max_attempts))
         # PutMetricData is defined on no resource: "*" is the only Resource IAM accepts; the
         # condition keeps it to the saga's own namespace.

@@ -9,6 +9,7 @@ from shared.events import ROUTES
 from tests.cdk.common_checks import CREATE_ORDER, GET_ORDER, STEPS, CommonStackChecks
 from tests.cdk.template_helpers import (
     actions,
+    as_list,
     function_role,
     functions_by_handler,
     logical_id_of_type,
@@ -17,6 +18,7 @@ from tests.cdk.template_helpers import (
     resources,
     resources_for_action,
     role_statements,
+    statements_with_action,
 )
 
 # The saga written out by hand: if ROUTES or the rules drift from this, a test fails.
@@ -184,6 +186,50 @@ def test_put_events_only_for_publishers_and_only_on_the_bus(template: Template, 
         else:  # the API stores and reads orders; the stream starts the saga
             assert not events_actions, name
             assert "EVENT_BUS_NAME" not in env, name
+
+
+# What each publishing function may put on the bus, written out by hand: source -> detail-types.
+# A step its outcomes; the relay OrderCreated; the reconciler whatever a stuck order waits on.
+EXPECTED_PUBLISHING = {
+    "reserve_inventory": {"saga.inventory": ["InventoryFailed", "InventoryReserved"]},
+    "charge_payment": {"saga.payment": ["PaymentCharged", "PaymentFailed"]},
+    "notify_shipping": {"saga.shipping": ["ShippingFailed", "ShippingScheduled"]},
+    "refund_payment": {"saga.payment": ["PaymentFailed", "PaymentRefunded"]},
+    "release_inventory": {"saga.inventory": ["InventoryReleased"]},
+    "start_saga": {"saga.orders": ["OrderCreated"]},
+    "reconcile": {
+        "saga.orders": ["OrderCreated"],
+        "saga.inventory": ["InventoryReserved"],
+        "saga.payment": ["PaymentCharged", "PaymentFailed", "PaymentRefunded"],
+        "saga.shipping": ["ShippingFailed"],
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_PUBLISHING))
+def test_put_events_is_limited_to_the_sources_and_detail_types_each_function_publishes(
+    template: Template, bus_id: str, name: str
+) -> None:
+    (_, props) = functions_by_handler(template)[handler(name)]
+    statements = statements_with_action(role_statements(template, function_role(props)), "events:PutEvents")
+    allowed: dict[str, list[str]] = {}
+    for statement in statements:
+        assert statement["Effect"] == "Allow" and as_list(statement["Action"]) == ["events:PutEvents"], name
+        assert refs(statement["Resource"]) == {bus_id}, name
+        condition = statement["Condition"]
+        assert set(condition) == {"StringEquals", "ForAllValues:StringEquals", "Null"}, name
+        assert set(condition["StringEquals"]) == {"events:source"}, name
+        assert set(condition["ForAllValues:StringEquals"]) == {"events:detail-type"}, name
+        # ForAllValues alone would pass a request without a detail-type.
+        assert condition["Null"] == {"events:detail-type": "false"}, name
+        source = condition["StringEquals"]["events:source"]
+        assert source not in allowed, name
+        allowed[source] = sorted(as_list(condition["ForAllValues:StringEquals"]["events:detail-type"]))
+    assert allowed == EXPECTED_PUBLISHING[name]
+
+
+def test_every_publisher_is_limited(template: Template) -> None:
+    assert set(EXPECTED_PUBLISHING) == PUBLISHERS
 
 
 def test_no_step_functions_in_choreography(template: Template) -> None:

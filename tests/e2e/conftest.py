@@ -6,22 +6,14 @@ stops LocalStack at the end if it started it.
 
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tools import aws
+from tools.localstack.server import healthy
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def localstack_running() -> bool:
-    try:
-        urllib.request.urlopen(f"{aws.ENDPOINT}/_localstack/health", timeout=2).close()
-        return True
-    except OSError:
-        return False
 
 
 def run_tool(*args: str) -> None:
@@ -30,7 +22,7 @@ def run_tool(*args: str) -> None:
 
 @pytest.fixture(scope="session")
 def localstack():
-    started = not localstack_running()
+    started = not healthy(aws.ENDPOINT)
     if started:
         run_tool("tools.localstack", "up")
     yield aws.ENDPOINT

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from shared.contract import STEP_DONE
 from tools import aws, chaos, trigger
 from tools.compare.lambda_logs import records_of
 
@@ -38,12 +39,11 @@ def test_concurrent_orders_never_oversell(deployed, style):
 
 def wait_for_reservation_runs(style: str, order_id: str, runs: int, timeout: float = 60) -> None:
     """Until reserve_inventory has finished `runs` times for the order (its "step done" logs)."""
-    group = f"/aws/lambda/{aws.function_name(style, 'reserve_inventory')}"
+    group = aws.log_group(style, "reserve_inventory")
     deadline, done = time.monotonic() + timeout, []
     while time.monotonic() < deadline:
-        pages = aws.client("logs").get_paginator("filter_log_events").paginate(logGroupName=group)
-        events = [e for page in pages for e in page["events"]]
-        done = [r for r in records_of(order_id, events) if r.get("message") == "step done"]
+        events = aws.log_events(group, containing=order_id)
+        done = [r for r in records_of(order_id, events) if r.get("message") == STEP_DONE]
         if len(done) >= runs:
             return
         time.sleep(0.5)
@@ -64,7 +64,7 @@ def test_the_saga_started_twice_reserves_once(deployed, style):
         assert [e["name"] for e in executions].count(record["orderId"]) == 1
     else:
         wait_for_reservation_runs(style, record["orderId"], runs=2)
-    assert trigger.current(style, record["orderId"]) == record
+    assert aws.read_order(style, record["orderId"]) == record
     assert trigger.stock(style, sku) == 4
 
 

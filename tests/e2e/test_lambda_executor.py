@@ -9,6 +9,7 @@ import zipfile
 
 import pytest
 
+from shared.contract import log_group
 from tools import aws
 
 HANDLERS = """
@@ -91,15 +92,10 @@ def test_timeout_is_enforced(function):
 def test_logs_reach_cloudwatch(function):
     name = function("ok")
     invoke(name, {"n": 2})
-    logs = aws.client("logs")
     deadline = time.monotonic() + 20
     messages: list[str] = []
     while time.monotonic() < deadline:
-        try:
-            events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
-        except logs.exceptions.ResourceNotFoundException:
-            events = []
-        messages = [e["message"] for e in events]
+        messages = [e["message"] for e in aws.log_events(log_group(name))]
         if any(f"hello from {name}" in m for m in messages):
             break
         time.sleep(0.3)

@@ -87,3 +87,28 @@ def test_bad_input_is_answered_400_and_nothing_is_written(deployed, style, body,
 def test_unknown_order_is_404(deployed, style):
     answer = requests.get(f"{aws.api_url(style)}/orders/{uuid.uuid4()}", timeout=30)
     assert answer.status_code == 404
+
+
+@pytest.mark.parametrize("style", aws.STYLES)
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+def test_a_body_not_declared_as_json_is_415_and_nothing_is_written(deployed, style, content_type):
+    customer = f"CUST-{uuid.uuid4().hex[:8]}"
+    answer = requests.post(
+        f"{aws.api_url(style)}/orders",
+        data=json.dumps({"customerId": customer, "sku": "SKU-1", "quantity": 1, "amount": 5}),
+        headers={"Content-Type": content_type},
+        timeout=30,
+    )
+    assert answer.status_code == 415
+    assert [e["field"] for e in answer.json()["errors"]] == ["Content-Type"]
+    assert orders_of(style, customer) == 0
+
+
+@pytest.mark.parametrize("style", aws.STYLES)
+@pytest.mark.parametrize("order_id", ["a" * 2048, "x" * 65, "not.an.id"], ids=["2KB", "65", "dots"])
+def test_a_malformed_order_id_is_400_not_a_5xx(deployed, style, order_id):
+    # The 2 KB id reaches the Lambda (API Gateway limits only the whole URL), which used to pass
+    # it to DynamoDB and answer 502.
+    answer = requests.get(f"{aws.api_url(style)}/orders/{order_id}", timeout=30)
+    assert answer.status_code == 400
+    assert [e["field"] for e in answer.json()["errors"]] == ["orderId"]

@@ -1,6 +1,7 @@
 """POST /orders and GET /orders/{orderId} in both styles, on moto."""
 
 import json
+import uuid
 
 import boto3
 import pytest
@@ -44,6 +45,13 @@ BAD_BODIES = [
     (json.dumps({**GOOD, "customerId": None}), "customerId"),
     (json.dumps({**GOOD, "coupon": "FREE"}), "coupon"),
     (json.dumps({**GOOD, "customerId": "x" * 5000}), "body"),
+    # Every string is bounded and printable: no NUL, no newline, not blank, at most 64 characters.
+    (json.dumps({**GOOD, "customerId": "CUST\u00001"}), "customerId"),
+    (json.dumps({**GOOD, "customerId": "CUST-1\n"}), "customerId"),
+    (json.dumps({**GOOD, "customerId": "CUST\t1"}), "customerId"),
+    (json.dumps({**GOOD, "customerId": "   "}), "customerId"),
+    (json.dumps({**GOOD, "customerId": ""}), "customerId"),
+    (json.dumps({**GOOD, "customerId": "x" * 65}), "customerId"),
 ]
 
 
@@ -92,3 +100,110 @@ def test_a_malformed_idempotency_key_is_400(tables):
     status, answer = post_with_key(create_order, GOOD, "no spaces allowed")
     assert status == 400 and answer["errors"][0]["field"] == "Idempotency-Key"
     assert stored_orders() == []
+
+
+# --- Content-Type ------------------------------------------------------------------------------
+
+
+def post_as(content_type: str | None, body: str | None = None, header: str = "Content-Type"):
+    event = api_request("POST", "/orders", json.dumps(GOOD) if body is None else body)
+    del event["headers"]["Content-Type"]
+    if content_type is not None:
+        event["headers"][header] = content_type
+    answer = create_order.handler(event, LambdaContext())
+    return answer["statusCode"], json.loads(answer["body"])
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",  # what `curl -d` declares
+        "multipart/form-data; boundary=x",
+        "application/xml",
+        "application/json-patch+json",
+        "application/jsonx",
+        "application/json; charset=latin-1",
+        "",
+    ],
+)
+def test_a_body_declared_as_anything_but_json_is_415_naming_the_header_and_nothing_stored(tables, content_type):
+    status, answer = post_as(content_type)
+    assert status == 415
+    assert [e["field"] for e in answer["errors"]] == ["Content-Type"]
+    assert "Content-Type" in answer["message"] and "application/json" in answer["message"]
+    assert stored_orders() == []
+
+
+def test_the_content_type_is_checked_before_the_body(tables):
+    status, answer = post_as("text/plain", body="not json")
+    assert status == 415 and [e["field"] for e in answer["errors"]] == ["Content-Type"]
+    assert stored_orders() == []
+
+
+@pytest.mark.parametrize(
+    ("content_type", "header"),
+    [
+        ("application/json", "Content-Type"),
+        ("application/json; charset=utf-8", "Content-Type"),
+        ('Application/JSON;charset="UTF-8"', "Content-Type"),
+        ("application/json", "content-type"),
+        (None, "Content-Type"),  # no Content-Type at all: read as JSON
+    ],
+)
+def test_json_or_no_content_type_is_accepted(tables, content_type, header):
+    status, order = post_as(content_type, header=header)
+    assert status == 201 and order["customerId"] == GOOD["customerId"]
+    assert len(stored_orders()) == 1
+
+
+# --- the orderId path parameter ------------------------------------------------------------------
+
+
+def get(order_id: str) -> tuple[int, dict]:
+    event = api_request("GET", f"/orders/{order_id}", resource="/orders/{orderId}")
+    answer = get_order.handler(event, LambdaContext())
+    return answer["statusCode"], json.loads(answer["body"])
+
+
+@pytest.fixture
+def no_table_read(tables, monkeypatch):
+    def refuse():
+        raise AssertionError("the table was asked for an id that cannot exist")
+
+    monkeypatch.setattr(get_order, "saga_store", refuse)
+
+
+@pytest.mark.parametrize(
+    "order_id",
+    [
+        "x" * 65,  # over the OrderId bound
+        "a" * 2048,  # the 2 KB id that was a 502 (DynamoDB's key limit)
+        "a%00b",  # LocalStack hands the segment on still URL-encoded
+        "a%0Ab",
+        "a b",
+        "order.1",
+        "order_1",
+        "'or'1'='1",
+        "été",
+    ],
+)
+def test_a_malformed_order_id_is_400_naming_it_without_asking_the_table(no_table_read, order_id):
+    status, answer = get(order_id)
+    assert status == 400
+    assert [e["field"] for e in answer["errors"]] == ["orderId"] and "orderId" in answer["message"]
+    assert order_id not in answer["message"]
+
+
+@pytest.mark.parametrize("path", ["/orders/a/b", "/orders/a\x00b", "/orders/a\nb"])
+def test_a_path_the_route_does_not_match_is_404_not_an_error(tables, path):
+    event = api_request("GET", path, resource="/orders/{orderId}")
+    answer = get_order.handler(event, LambdaContext())
+    assert answer["statusCode"] == 404
+
+
+def test_an_unknown_well_formed_order_id_is_404(tables):
+    status, answer = get(str(uuid.uuid4()))
+    assert status == 404 and "not found" in answer["message"]
+    status, _ = get("x" * 64)  # at the bound: looked up, not refused
+    assert status == 404

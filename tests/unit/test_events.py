@@ -1,5 +1,6 @@
 import json
 from decimal import Decimal
+from typing import get_args
 
 import pytest
 from pydantic import ValidationError
@@ -7,6 +8,8 @@ from pydantic import ValidationError
 from shared.events import (
     EVENTS,
     EVENTS_BY_NAME,
+    MAX_ID_LENGTH,
+    MAX_REASON_LENGTH,
     ROUTES,
     InventoryReleased,
     InventoryReserved,
@@ -15,7 +18,9 @@ from shared.events import (
     PaymentFailed,
     PaymentRefunded,
     ShippingFailed,
+    ShippingScheduled,
     StepFailed,
+    fit_reason,
 )
 
 GOOD = {"customerId": "CUST-1", "sku": "SKU-1", "quantity": 2, "amount": 19.99}
@@ -164,3 +169,90 @@ def test_new_events_refuse_unknown_fields(event, body):
     with pytest.raises(ValidationError) as caught:
         event.model_validate({**body, "surprise": 1})
     assert [e["loc"][0] for e in caught.value.errors()] == ["surprise"]
+
+
+# --- every string of every model: bounded, printable, not blank --------------------------------
+
+MODELS = (OrderRequest, *EVENTS, StepFailed)
+# One valid value for every field any model has.
+EVERY_FIELD = {**CHARGED, "reason": "card declined", "trackingNumber": "TRK-1", "refundId": "REF-1"}
+
+
+def valid_body(model) -> dict:
+    wanted = {f.alias or name for name, f in model.model_fields.items()}
+    return {k: v for k, v in EVERY_FIELD.items() if k in wanted}
+
+
+STRING_FIELDS = [
+    (model, field.alias or name)
+    for model in MODELS
+    for name, field in model.model_fields.items()
+    if str in (field.annotation, *get_args(field.annotation))
+]
+UNPRINTABLE = ["a\x00b", "a\nb", "a\rb", "a\tb", "a\x7fb", "a\u2028b", "a\u200bb"]
+BLANK = ["", " ", "   ", "\t", "\n"]
+
+
+def test_every_string_field_of_every_model_is_checked():
+    assert {alias for _, alias in STRING_FIELDS} == {
+        "customerId",
+        "sku",
+        "orderId",
+        "reservationId",
+        "paymentId",
+        "trackingNumber",
+        "refundId",
+        "reason",
+    }
+    for model in MODELS:
+        model.model_validate(valid_body(model))
+
+
+@pytest.mark.parametrize("bad", [*UNPRINTABLE, *BLANK, "x" * 1000], ids=repr)
+@pytest.mark.parametrize(("model", "field"), STRING_FIELDS, ids=lambda v: getattr(v, "__name__", v))
+def test_a_string_field_refuses_control_characters_blank_and_oversized_text(model, field, bad):
+    with pytest.raises(ValidationError) as caught:
+        model.model_validate({**valid_body(model), field: bad})
+    assert [e["loc"][0] for e in caught.value.errors()] == [field]
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "bound"),
+    [
+        (OrderRequest, "customerId", MAX_ID_LENGTH),
+        (StepFailed, "orderId", MAX_ID_LENGTH),
+        (PaymentRefunded, "reservationId", MAX_ID_LENGTH),
+        (PaymentRefunded, "paymentId", MAX_ID_LENGTH),
+        (PaymentRefunded, "refundId", MAX_ID_LENGTH),
+        (ShippingScheduled, "trackingNumber", MAX_ID_LENGTH),
+        (PaymentRefunded, "reason", MAX_REASON_LENGTH),
+    ],
+)
+def test_string_bounds_are_exact(model, field, bound):
+    body = {**valid_body(model), field: "A" * bound}
+    assert model.model_validate(body).to_json_dict()[field] == "A" * bound
+    with pytest.raises(ValidationError) as caught:
+        model.model_validate({**body, field: "A" * (bound + 1)})
+    assert [e["loc"][0] for e in caught.value.errors()] == [field]
+
+
+@pytest.mark.parametrize("order_id", ["o 1", "o_1", "o.1", "o/1", "\u00e9t\u00e9", "o%201"])
+def test_an_order_id_is_letters_digits_and_dashes_only(order_id):
+    with pytest.raises(ValidationError):
+        StepFailed.model_validate({"orderId": order_id, "reason": "r"})
+
+
+def test_printable_text_with_inner_spaces_and_non_ascii_letters_is_accepted():
+    body = {**GOOD, "customerId": "Caf\u00e9 Ren\u00e9 #7"}
+    assert OrderRequest.model_validate_json(json.dumps(body)).customer_id == "Caf\u00e9 Ren\u00e9 #7"
+
+
+def test_fit_reason_makes_any_caught_message_a_valid_reason():
+    caught = "Traceback:\n  File x\x00\r\n\tboom " + "y" * 1000
+    fitted = fit_reason(f"shipping did not complete: {caught}")
+    assert len(fitted) == MAX_REASON_LENGTH and fitted.endswith("...")
+    assert fitted.startswith("shipping did not complete: Traceback: File x boom yyy")
+    assert StepFailed.model_validate({"orderId": "o-1", "reason": fitted}).reason == fitted
+    assert fit_reason("card declined") == "card declined"
+    assert fit_reason("R" * MAX_REASON_LENGTH) == "R" * MAX_REASON_LENGTH
+    assert fit_reason(" \n\t\x00 ") == ""

@@ -1,5 +1,6 @@
 """The step Lambdas of both styles, with their real DynamoDB and EventBridge adapters on moto."""
 
+import json
 import uuid
 
 import pytest
@@ -25,6 +26,7 @@ from shared.domain.errors import (
 from shared.domain.payment import Entry
 from shared.entrypoints.runtime import payment_ledger, saga_store
 from shared.events import (
+    MAX_REASON_LENGTH,
     InventoryReserved,
     OrderCreated,
     OrderRequest,
@@ -126,6 +128,22 @@ def test_orchestration_charge_lost_after_it_was_recorded_is_refunded_not_strande
     record = order(created["orderId"])
     assert record["status"] == "INVENTORY_RELEASED" and record["refundId"]
     assert record["failureReason"] == "shipping did not complete: States.Timeout"
+    assert ledger(created["orderId"]) == [Entry.CHARGE, Entry.REFUND]
+
+
+def test_orchestration_compensation_fits_any_caught_error_into_the_bounded_reason(tables):
+    created = new_order()
+    reserved = invoke(o_reserve, created)
+    invoke(o_charge, reserved)
+    # A caught error's message can be long and span lines (a validation error, a traceback).
+    message = "1 validation error for PaymentCharged\npaymentId\n  Field required " + "x" * 2000
+    caught = {"Error": "ValidationError", "Cause": json.dumps({"errorMessage": message})}
+    refunded = invoke(o_refund, {**reserved, "error": caught})
+    released = invoke(o_release, refunded)
+    reason = order(created["orderId"])["failureReason"]
+    assert reason.startswith("shipping did not complete: 1 validation error for PaymentCharged paymentId Field")
+    assert len(reason) == MAX_REASON_LENGTH and reason.isprintable()
+    assert refunded["reason"] == released["reason"] == reason
     assert ledger(created["orderId"]) == [Entry.CHARGE, Entry.REFUND]
 
 

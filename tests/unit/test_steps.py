@@ -502,3 +502,16 @@ def test_no_step_touches_an_order_parked_for_a_person(store, ledger, step):
         run_step(step, events_for(parked)[step], store, ledger)
     assert store.get(created.order_id) == parked
     assert (ledger.book, store.writes, store.stock("SKU-1")) == (book, writes, 3)
+
+
+def test_each_step_names_the_events_it_answers_with():
+    # choreography.stack lets each step's function publish these and no others.
+    assert {name: [e.__name__ for e in steps.outcomes(getattr(steps, name))] for name in ROUTES} == {
+        "reserve_inventory": ["InventoryReserved", "InventoryFailed"],
+        "charge_payment": ["PaymentCharged", "PaymentFailed"],
+        "notify_shipping": ["ShippingScheduled", "ShippingFailed"],
+        "refund_payment": ["PaymentRefunded", "PaymentFailed"],
+        "release_inventory": ["InventoryReleased"],
+    }
+    with pytest.raises(TypeError):
+        steps.outcomes(steps.start_saga)  # answers a bool, not an event

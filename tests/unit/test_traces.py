@@ -302,11 +302,6 @@ def test_a_trace_without_start_saga_is_incomplete(style):
     assert trace.counts.hops == HOPS["happy"] - 1  # the stream -> start_saga hop is not seen
 
 
-def test_state_names_become_step_names():
-    assert stepfunctions.step_of_state("ReserveInventory") == "reserve_inventory"
-    assert stepfunctions.step_of_state("OrderCompleted") == "order_completed"
-
-
 # --- choreography: the event tap ----------------------------------------------------------------
 
 
@@ -389,11 +384,6 @@ def _shift(message: str, seconds: int) -> str:
     record = json.loads(message)
     record["timestamp"] = _powertools(lambda_logs.parse_time(record["timestamp"]) + timedelta(seconds=seconds))
     return json.dumps(record)
-
-
-def test_terminal_event_names():
-    assert eventbus.terminal_event("SHIPPING_SCHEDULED") == "ShippingScheduled"
-    assert eventbus.terminal_event("INVENTORY_RELEASED") == "InventoryReleased"
 
 
 # --- comparison ---------------------------------------------------------------------------------

@@ -29,13 +29,20 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from botocore.exceptions import ClientError
-
+from shared.contract import (
+    CREATE_ORDER,
+    FORWARD_STEPS,
+    ORDER_CREATED,
+    SAGA_STARTED,
+    START_SAGA,
+    STEP_DONE,
+    STEP_STARTED,
+)
 from tools import aws
 from tools.compare import lambda_logs
-from tools.compare.lambda_logs import CREATE_ORDER, CREATED, DONE, SAGA_STARTED, STARTED, START_SAGA, json_records
+from tools.compare.lambda_logs import json_records
 
-STEPS = ("reserve_inventory", "charge_payment", "notify_shipping")
+STEPS = FORWARD_STEPS  # the steps of a happy saga
 # Hand-offs of a happy saga: create_order -> (the stream) start_saga, the outbox's, then start_saga
 # -> reserve -> charge -> notify, through Step Functions or the bus.
 OUTBOX_HOPS, STEP_HOPS = 1, len(STEPS)
@@ -43,7 +50,7 @@ HOPS = OUTBOX_HOPS + STEP_HOPS
 
 
 def log_groups(style: str) -> list[str]:
-    return [lambda_logs.log_group(style, name) for name in (CREATE_ORDER, START_SAGA, *STEPS)]
+    return [aws.log_group(style, name) for name in (CREATE_ORDER, START_SAGA, *STEPS)]
 
 
 @dataclass
@@ -96,28 +103,16 @@ def marks_from(messages: Iterable[str], order_ids: set[str], into: dict[str, Ord
         marks = into.setdefault(order_id, OrderMarks())
         what, step = record.get("message"), record.get("step")
         run = marks.runs.setdefault((step, record.get("function_request_id", "")), [None, None]) if step in STEPS else None
-        if what == CREATED:
+        if what == ORDER_CREATED:
             marks.created = at
         elif what == SAGA_STARTED:
             marks.saga_started = min(at, marks.saga_started or at)
-        elif what == STARTED and run is not None:
+        elif what == STEP_STARTED and run is not None:
             marks.started[step] = min(at, marks.started.get(step, at))
             run[0] = at
-        elif what == DONE and run is not None:
+        elif what == STEP_DONE and run is not None:
             marks.done[step] = max(at, marks.done.get(step, at))
             run[1] = at
-
-
-def _messages(group: str, since_ms: int) -> list[str]:
-    out: list[str] = []
-    try:
-        pages = aws.client("logs").get_paginator("filter_log_events").paginate(logGroupName=group, startTime=since_ms)
-        for page in pages:
-            out += [e["message"] for e in page["events"]]
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ResourceNotFoundException":
-            raise
-    return out
 
 
 def collect(style: str, order_ids: set[str], since: float, deadline_s: float = 20.0) -> dict[str, OrderMarks]:
@@ -129,7 +124,7 @@ def collect(style: str, order_ids: set[str], since: float, deadline_s: float = 2
     while True:
         marks: dict[str, OrderMarks] = {}
         for group in log_groups(style):
-            marks_from(_messages(group, since_ms), order_ids, marks)
+            marks_from([e["message"] for e in aws.log_events(group, since_ms=since_ms)], order_ids, marks)
         if all(order_id in marks and marks[order_id].complete for order_id in order_ids):
             return marks
         if time.monotonic() >= give_up:

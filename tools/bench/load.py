@@ -21,10 +21,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 import requests
-from boto3.dynamodb.types import TypeDeserializer
 
+from shared.adapters.dynamodb import item, plain
+from shared.contract import TERMINAL_STATUSES
 from tools import aws, trigger
-from tools.trigger import TERMINAL_STATUSES
 
 POLL_S = 0.1
 # No saga finishes this soon after its POST is answered: not polling such orders keeps the watcher's
@@ -32,8 +32,6 @@ POLL_S = 0.1
 MIN_AGE_S = 0.2
 ORDER_TIMEOUT_S = 60.0
 BENCH_STOCK = 10_000_000
-
-_plain = TypeDeserializer().deserialize
 
 
 @dataclass
@@ -121,19 +119,19 @@ class TerminalWatcher:
                     continue
 
     def _fetch(self, ids: list[str]) -> list[dict]:
-        keys = [{"orderId": {"S": i}} for i in ids]
+        keys = [item({"orderId": i}) for i in ids]
         out: list[dict] = []
         request = {self._table: {"Keys": keys, "ConsistentRead": True}}
         while request:
             answer = self._client.batch_get_item(RequestItems=request)
-            out += [{k: _plain(v) for k, v in item.items()} for item in answer["Responses"].get(self._table, [])]
+            out += [plain(found) for found in answer["Responses"].get(self._table, [])]
             request = answer.get("UnprocessedKeys") or {}
         return out
 
 
 def drive(style: str, orders: int, concurrency: int, sku: str, timeout: float = ORDER_TIMEOUT_S) -> list[OrderRun]:
     """Run `orders` happy-path orders, `concurrency` in flight; one OrderRun per order, in order."""
-    url = f"{aws.api_url(style)}/orders"
+    url = aws.orders_url(style)
     body = {"customerId": "CUST-BENCH", "sku": sku, "quantity": 1, "amount": 9.9}
     runs = [OrderRun(style, concurrency) for _ in range(orders)]
     next_index = iter(range(orders))

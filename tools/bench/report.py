@@ -10,13 +10,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from shared.contract import CHOREOGRAPHY, ORCHESTRATION
 from tools.bench.model import BenchResult
 from tools.bench.stats import FIGURES
 
 # Published per-hop latencies on real AWS, eu-west-1 (bitesizedserverless.com, "Serverless
 # Messaging: Latency Compared"): Step Functions Standard calling Lambda synchronously, and
 # EventBridge to a Lambda target.
-AWS_HOP_MS = {"orchestration": {"p50": 99, "p99": 250}, "choreography": {"p50": 148, "p99": 387}}
+AWS_HOP_MS = {ORCHESTRATION: {"p50": 99, "p99": 250}, CHOREOGRAPHY: {"p50": 148, "p99": 387}}
 
 _console = Console(stderr=True)
 
@@ -64,8 +65,8 @@ def grid(result: BenchResult) -> tuple[list[str], list[list[str]]]:
     for key, label in FIGURES:
         row = [label]
         for level in levels:
-            orch = _figure(result, "orchestration", level, key)
-            chor = _figure(result, "choreography", level, key)
+            orch = _figure(result, ORCHESTRATION, level, key)
+            chor = _figure(result, CHOREOGRAPHY, level, key)
             ratio = result.ratio(level)
             r = ratio.figures.get(key) if ratio else None
             row.append(f"{_fmt(orch)} / {_fmt(chor)}" + (f" ({r:.2f}×)" if r else ""))
@@ -118,7 +119,7 @@ def plot(result: BenchResult, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    colors = {"orchestration": "tab:blue", "choreography": "tab:orange"}
+    colors = {ORCHESTRATION: "tab:blue", CHOREOGRAPHY: "tab:orange"}
     levels = result.config.concurrency
 
     def figures(style: str, key: str) -> list:
@@ -127,7 +128,7 @@ def plot(result: BenchResult, path: Path) -> None:
     fig, (dist, tput, hop) = plt.subplots(1, 3, figsize=(16, 5), gridspec_kw={"width_ratios": [2, 1, 1]})
 
     # Latency distribution: a box per style side by side at each concurrency.
-    for offset, style in ((-0.2, "orchestration"), (0.2, "choreography")):
+    for offset, style in ((-0.2, ORCHESTRATION), (0.2, CHOREOGRAPHY)):
         data = [figures(style, "latencies_ms")[i] or [float("nan")] for i in range(len(levels))]
         boxes = dist.boxplot(data, positions=[i + offset for i in range(len(levels))], widths=0.35,
                              patch_artist=True, whis=(1, 99), showfliers=True, manage_ticks=False)  # fmt: skip

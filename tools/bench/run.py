@@ -19,6 +19,7 @@ from pathlib import Path
 
 import psutil
 
+from shared.contract import CHOREOGRAPHY, FAULT_RATE_VARIABLE, ORCHESTRATION
 from tools import aws
 from tools.bench import handlers, load, report, stats
 from tools.bench.handlers import OrderMarks
@@ -113,7 +114,7 @@ def ratios(cells: list[Cell]) -> list[Ratio]:
     by = {(c.style, c.concurrency): c for c in cells}
     out = []
     for concurrency in sorted({c.concurrency for c in cells}):
-        orch, chor = by.get(("orchestration", concurrency)), by.get(("choreography", concurrency))
+        orch, chor = by.get((ORCHESTRATION, concurrency)), by.get((CHOREOGRAPHY, concurrency))
         if orch and chor:
             figures = {key: stats.ratio(chor.figure(key), orch.figure(key)) for key, _ in FIGURES}
             out.append(Ratio(concurrency=concurrency, figures=figures))
@@ -130,7 +131,7 @@ def fault_rates(style: str) -> dict[str, str]:
     out = {}
     for page in lam.get_paginator("list_functions").paginate():
         for fn in page["Functions"]:
-            rate = ((fn.get("Environment") or {}).get("Variables") or {}).get("SAGA_FAULT_RATE")
+            rate = ((fn.get("Environment") or {}).get("Variables") or {}).get(FAULT_RATE_VARIABLE)
             if fn["FunctionName"].startswith(prefix) and rate and float(rate) > 0:
                 out[fn["FunctionName"]] = rate
     return out

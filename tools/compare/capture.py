@@ -12,54 +12,28 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta
 
-import requests
 from botocore.exceptions import ClientError
 
+from shared.adapters.stepfunctions import execution_name
+from shared.contract import ORCHESTRATION, TERMINAL_STATUSES
 from tools import aws
-from tools.compare.lambda_logs import TRACED_FUNCTIONS, log_group
+from tools.compare.lambda_logs import TRACED_FUNCTIONS
 from tools.compare.model import Capture, Trace
 from tools.compare.traces import build
-from tools.trigger import TERMINAL_STATUSES
-
-# Keep only what the builders read: the fixtures stay small and the JSON output readable.
-_LOG_KEYS = ("timestamp", "message")
-
-
-class UnknownOrder(SystemExit):
-    """An order id the deployed style does not know: one line, non-zero exit."""
-
-
-def fetch_record(style: str, order_id: str) -> dict:
-    answer = requests.get(f"{aws.api_url(style)}/orders/{order_id}", timeout=30)
-    if answer.status_code == 404:
-        raise UnknownOrder(f"error: no {style} order {order_id}")
-    answer.raise_for_status()
-    return answer.json()
 
 
 def log_groups(style: str) -> list[str]:
-    return [log_group(style, name) for name in TRACED_FUNCTIONS]
+    return [aws.log_group(style, name) for name in TRACED_FUNCTIONS]
 
 
-def log_events(group: str, order_id: str, since: datetime | None) -> list[dict]:
-    """Events of `group` mentioning the order id. The pattern narrows it down on AWS; LocalStack
-    ignores patterns, so the builders match the order id again."""
-    kwargs = {"logGroupName": group, "filterPattern": f'"{order_id}"'}
-    if since is not None:
-        kwargs["startTime"] = int((since - timedelta(minutes=1)).timestamp() * 1000)
-    out: list[dict] = []
-    try:
-        for page in aws.client("logs").get_paginator("filter_log_events").paginate(**kwargs):
-            out += [{k: e[k] for k in _LOG_KEYS} for e in page["events"] if order_id in e["message"]]
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ResourceNotFoundException":
-            raise  # a group not created yet (no invocation so far) simply has no events
-    return out
+def log_events(group: str, order_id: str, since: datetime | None) -> list[aws.LogEvent]:
+    """Events of `group` mentioning the order id, from a minute before `since` on."""
+    since_ms = int((since - timedelta(minutes=1)).timestamp() * 1000) if since is not None else None
+    return aws.log_events(group, since_ms=since_ms, containing=order_id)
 
 
 def execution_history(order_id: str) -> list[dict]:
-    state_machine = aws.outputs("orchestration")["StateMachineArn"]
-    execution = f"{state_machine.replace(':stateMachine:', ':execution:')}:{order_id}"
+    execution = aws.state_machine().execution_arn(execution_name(order_id))
     events: list[dict] = []
     try:
         pages = aws.client("stepfunctions").get_paginator("get_execution_history").paginate(executionArn=execution)
@@ -67,7 +41,7 @@ def execution_history(order_id: str) -> list[dict]:
             events += page["events"]
     except ClientError as error:
         if error.response["Error"]["Code"] == "ExecutionDoesNotExist":
-            raise UnknownOrder(f"error: no Step Functions execution for order {order_id}") from None
+            raise aws.UnknownOrder(f"error: no Step Functions execution for order {order_id}") from None
         raise
     return events
 
@@ -75,7 +49,7 @@ def execution_history(order_id: str) -> list[dict]:
 def snapshot(style: str, order_id: str, record: dict) -> Capture:
     since = _created_at(record)
     logs = [e for group in log_groups(style) for e in log_events(group, order_id, since)]
-    if style == "orchestration":
+    if style == ORCHESTRATION:
         return Capture(style=style, order_id=order_id, record=record, history=execution_history(order_id), logs=logs)
     tap_group = aws.outputs(style).get("EventLogGroupName")
     if tap_group is None:
@@ -90,7 +64,7 @@ def trace(style: str, order_id: str, record: dict | None = None, *, scenario: st
     deadline = time.monotonic() + timeout
     while True:
         if not record or record.get("status") not in TERMINAL_STATUSES:
-            record = fetch_record(style, order_id)
+            record = aws.read_order(style, order_id)
         captured = snapshot(style, order_id, record)
         built = build(captured, scenario)
         if built.complete or time.monotonic() >= deadline:

@@ -6,11 +6,10 @@ from difflib import SequenceMatcher
 
 from pydantic import BaseModel, Field
 
+from shared.contract import STYLES
 from tools.compare.model import COMPENSATION_STEPS, Counts, Span, Trace
 from tools.compare.prices import Cost, per_million
 from tools.compare.records import differences
-
-STYLES = ("orchestration", "choreography")
 
 
 class StepCell(BaseModel):

@@ -9,6 +9,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from shared.contract import ORCHESTRATION
 from tools.compare.comparison import Comparison, StepCell, StepRow, StyleSummary
 from tools.compare.prices import PRICE_TABLE, PRICES_RECORDED, PRICES_SOURCE
 
@@ -51,7 +52,7 @@ def steps_table(comparison: Comparison) -> Table:
     table.add_column("step")
     table.add_column("outcome")
     for style in styles:
-        color = "cyan" if style == "orchestration" else "magenta"
+        color = "cyan" if style == ORCHESTRATION else "magenta"
         table.add_column(f"{style}\nhand-off", justify="right", header_style=f"bold {color}")
         table.add_column("\nhandler", justify="right", header_style=f"bold {color}")
     for number, row in enumerate(comparison.rows, 1):

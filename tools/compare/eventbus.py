@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from shared.contract import CHOREOGRAPHY, pascal
 from shared.events import EVENTS_BY_NAME, ROUTES
-from tools.compare.lambda_logs import handler_spans
+from tools.compare.lambda_logs import handler_spans, missing_marks
 from tools.compare.model import COMPENSATION_STEPS, EVENTBRIDGE, Capture, Counts, Span, Trace
 
 # detail-type -> the steps it triggers, from ROUTES (step -> its trigger events); an event that
@@ -34,11 +35,6 @@ def bus_events(order_id: str, tap: list[dict]) -> list[tuple[datetime, dict]]:
         if isinstance(event, dict) and event.get("detail", {}).get("orderId") == order_id:
             out.append((datetime.fromtimestamp(log_event["timestamp"] / 1000, UTC), event))
     return sorted(out, key=lambda pair: pair[0])
-
-
-def terminal_event(status: str) -> str:
-    """`SHIPPING_SCHEDULED` -> `ShippingScheduled`: the event that reports a final status."""
-    return "".join(part.capitalize() for part in status.split("_"))
 
 
 def build(capture: Capture, scenario: str = "") -> Trace:
@@ -64,17 +60,16 @@ def build(capture: Capture, scenario: str = "") -> Trace:
     warnings = []
     types = [event["detail-type"] for _, event in seen]
     status = capture.record.get("status", "")
-    # A status some event reports (not NEEDS_ATTENTION, which the reconciler sets, publishing nothing).
-    if status and terminal_event(status) in EVENTS_BY_NAME and terminal_event(status) not in types:
-        warnings.append(f"{terminal_event(status)} not on the event tap yet")
+    # The event that reports the final status (`SHIPPING_SCHEDULED` -> ShippingScheduled), if some
+    # event does (not NEEDS_ATTENTION, which the reconciler sets, publishing nothing).
+    reported = pascal(status)
+    if status and reported in EVENTS_BY_NAME and reported not in types:
+        warnings.append(f"{reported} not on the event tap yet")
     for detail_type in dict.fromkeys(types):
         for step in TRIGGERS.get(detail_type, ()):
             if step not in steps:
                 warnings.append(f"{detail_type} on the bus, but no log of {step}")
-    if not requests:
-        warnings.append("no 'order created' log line of create_order")
-    if not relays:
-        warnings.append("no 'saga started' log line of start_saga")
-    return Trace(style="choreography", order_id=capture.order_id, scenario=scenario, status=status,
+    warnings += missing_marks(logged)
+    return Trace(style=CHOREOGRAPHY, order_id=capture.order_id, scenario=scenario, status=status,
                  record=capture.record, spans=sorted(spans + logged, key=lambda s: (s.start, s.kind)),
                  counts=counts, complete=not warnings, warnings=warnings)  # fmt: skip

@@ -1,4 +1,5 @@
-"""Spans from the saga Lambdas' structured logs (Powertools JSON lines), and where those are.
+"""Spans from the saga Lambdas' structured logs (Powertools JSON lines), and which functions' logs
+tell an order's story. The messages are shared.contract's.
 
 Each step logs "step started" and "step done" (or "step skipped") with `correlation_id` = orderId
 and `step`; create_order logs "order created" with `orderId` once the order is stored; the outbox
@@ -15,23 +16,23 @@ import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from shared.entrypoints.start_saga import STEP as START_SAGA
+from shared.contract import (
+    CREATE_ORDER,
+    ORDER_CREATED,
+    ORDER_RECOVERED,
+    RECONCILE,
+    SAGA_STARTED,
+    START_SAGA,
+    STEP_DONE,
+    STEP_SKIPPED,
+    STEP_STARTED,
+)
 from shared.events import ROUTES
-from tools import aws
 from tools.compare.model import Span
 
-STARTED, DONE, SKIPPED = "step started", "step done", "step skipped"
-CREATED, SAGA_STARTED, RECOVERED = "order created", "saga started", "order recovered"
-CREATE_ORDER, RECONCILE = "create_order", "reconcile"
 # The functions whose logs tell an order's story, in the order they act on it.
 TRACED_FUNCTIONS = (CREATE_ORDER, START_SAGA, *ROUTES, RECONCILE)
 _POWERTOOLS_TIME = "%Y-%m-%d %H:%M:%S,%f%z"
-
-
-def log_group(style: str, name: str) -> str:
-    """The log group of one of the style's functions (`/aws/lambda/<function name>`, where Lambda
-    writes by default and where shared.infra.functions creates it)."""
-    return f"/aws/lambda/{aws.function_name(style, name)}"
 
 
 def parse_time(value: str) -> datetime:
@@ -76,30 +77,37 @@ def handler_spans(order_id: str, log_events: Iterable[dict]) -> list[Span]:
         message = record.get("message")
         request_id = record.get("function_request_id", "")
         service = record.get("service", "orders")
-        if message == CREATED:
+        if message == ORDER_CREATED:
             spans.append(Span(kind="request", step=CREATE_ORDER, service=service, start=at, end=at,
                               outcome="CREATED", detail=_cold(record)))  # fmt: skip
         elif message == SAGA_STARTED:
             detail = " ".join(filter(None, ["from the orders table's stream", _cold(record)]))
             spans.append(Span(kind="relay", step=record.get("step") or START_SAGA, service=service,
                               start=at, end=at, outcome="OrderCreated", detail=detail))  # fmt: skip
-        elif message == RECOVERED:
+        elif message == ORDER_RECOVERED:
             what = " ".join(str(record[k]) for k in ("status", "action") if record.get(k))
             detail = ": ".join(filter(None, [what, str(record.get("detail") or "")]))
             spans.append(Span(kind="recovery", step=RECONCILE, service=record.get("service", "reconciler"),
                               start=at, end=at, outcome=str(record.get("action", "")), detail=detail))  # fmt: skip
-        elif message == STARTED:
+        elif message == STEP_STARTED:
             if request_id in open_runs:
                 spans.append(_unfinished(open_runs.pop(request_id)))
             open_runs[request_id] = {**record, "_start": at}
-        elif message in (DONE, SKIPPED) and request_id in open_runs:
+        elif message in (STEP_DONE, STEP_SKIPPED) and request_id in open_runs:
             run = open_runs.pop(request_id)
-            outcome = record.get("outcome", "") if message == DONE else "skipped"
-            detail = _cold(run) if message == DONE else str(record.get("reason", ""))
+            outcome = record.get("outcome", "") if message == STEP_DONE else "skipped"
+            detail = _cold(run) if message == STEP_DONE else str(record.get("reason", ""))
             spans.append(Span(kind="handler", step=run["step"], service=run.get("service", ""),
                               start=run["_start"], end=at, outcome=outcome, detail=detail))  # fmt: skip
     spans.extend(_unfinished(run) for run in open_runs.values())
     return sorted(spans, key=lambda s: s.start)
+
+
+def missing_marks(spans: Iterable[Span]) -> list[str]:
+    """What a complete trace has and these spans lack: create_order's and start_saga's lines."""
+    kinds = {s.kind for s in spans}
+    marks = (("request", ORDER_CREATED, CREATE_ORDER), ("relay", SAGA_STARTED, START_SAGA))
+    return [f"no '{message}' log line of {function}" for kind, message, function in marks if kind not in kinds]
 
 
 def _cold(record: dict) -> str:
@@ -109,4 +117,4 @@ def _cold(record: dict) -> str:
 def _unfinished(run: dict) -> Span:
     # Started but never logged "step done": it raised (or is still running).
     return Span(kind="handler", step=run["step"], service=run.get("service", ""), start=run["_start"],
-                end=run["_start"], outcome="error", detail="no 'step done' logged")  # fmt: skip
+                end=run["_start"], outcome="error", detail=f"no '{STEP_DONE}' logged")  # fmt: skip

@@ -11,7 +11,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Style = Literal["orchestration", "choreography"]
+from shared.contract import COMPENSATION_STEPS
+
+Style = Literal["orchestration", "choreography"]  # shared.contract.STYLES, as a type
 # handler: a Lambda running a step (from its logs); state: a Step Functions state (from the
 # history); event: an event seen on the bus (from the tap; start == end); request: the API call
 # that stored the order (its log line; start == end); relay: the outbox relay (start_saga, fed by
@@ -19,9 +21,6 @@ Style = Literal["orchestration", "choreography"]
 # started; start == end); recovery: the reconciler acting on the order (not in a normal trace).
 SpanKind = Literal["handler", "state", "event", "request", "relay", "recovery"]
 
-# Steps that undo an earlier one, in the order they run (shared/steps.py: the charge is refunded,
-# then the reservation given back).
-COMPENSATION_STEPS = ("refund_payment", "release_inventory")
 # The lane of the orchestrator and of the bus in the timeline.
 STEP_FUNCTIONS = "step-functions"
 EVENTBRIDGE = "eventbridge"

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
+from shared.contract import CHOREOGRAPHY
 from tools.compare.model import Trace
 
 PRICES_RECORDED = "2026-11-27"
@@ -57,7 +58,7 @@ class Cost(BaseModel):
 def per_million(trace: Trace) -> Cost:
     counts = trace.counts
     lambdas = counts.invocations * LAMBDA_PER_REQUEST * MILLION
-    if trace.style == "choreography":
+    if trace.style == CHOREOGRAPHY:
         return Cost(lambda_requests=lambdas, workflow=counts.events * EVENTBRIDGE_PER_EVENT * MILLION)
     return Cost(lambda_requests=lambdas, workflow=counts.transitions * STANDARD_PER_TRANSITION * MILLION,
                 express=express_per_execution(_execution_ms(trace)) * MILLION)  # fmt: skip

@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from shared.contract import ORCHESTRATION, unpascal
 from shared.events import ROUTES
 from tools import aws
-from tools.compare.lambda_logs import handler_spans
+from tools.compare.lambda_logs import handler_spans, missing_marks
 from tools.compare.model import COMPENSATION_STEPS, STEP_FUNCTIONS, Capture, Counts, Span, Trace
 
-STYLE = "orchestration"
+STYLE = ORCHESTRATION
 SCHEDULED = ("LambdaFunctionScheduled", "TaskScheduled")
 STARTED = ("LambdaFunctionStarted", "TaskStarted")
 RESULTS = ("LambdaFunctionSucceeded", "LambdaFunctionFailed", "LambdaFunctionTimedOut",
@@ -33,11 +34,6 @@ STEP_OF_FUNCTION = {aws.function_name(STYLE, step): step for step in ROUTES}
 def timestamp(event: dict) -> datetime:
     value = event["timestamp"]
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
-
-
-def step_of_state(name: str) -> str:
-    """`ReserveInventory` -> `reserve_inventory`: the name of a state that invoked no function."""
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
 def step_of_scheduled(event: dict) -> str | None:
@@ -74,7 +70,8 @@ def state_spans(history: list[dict]) -> tuple[list[Span], Counts]:
         is_task = current["type"] == "Task"
         attempts = current["attempts"]
         detail = f"{attempts} attempts" if attempts > 1 else ""
-        step = (current["step"] or step_of_state(current["name"])) if is_task else current["name"]
+        # A task state that invoked no function: its step by its name (`ReserveInventory`).
+        step = (current["step"] or unpascal(current["name"])) if is_task else current["name"]
         spans.append(Span(kind="state", step=step, service=STEP_FUNCTIONS, start=current["start"], end=end,
                           outcome=current["error"] or ("ok" if is_task else current["type"].lower()),
                           detail=" ".join(filter(None, [current["name"], detail]))))  # fmt: skip
@@ -132,10 +129,7 @@ def build(capture: Capture, scenario: str = "") -> Trace:
     ran = sum(1 for s in logged if s.kind == "handler")
     if ran < started:
         warnings.append(f"{started} Lambda runs in the history, {ran} in the logs")
-    if not requests:
-        warnings.append("no 'order created' log line of create_order")
-    if not relays:
-        warnings.append("no 'saga started' log line of start_saga")
+    warnings += missing_marks(logged)
     return Trace(style=STYLE, order_id=capture.order_id, scenario=scenario,
                  status=capture.record.get("status", ""), record=capture.record,
                  spans=sorted(spans + logged, key=lambda s: (s.start, s.kind)), counts=counts,

@@ -12,13 +12,14 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
+from shared.contract import CHOREOGRAPHY, ORCHESTRATION, ORDER_CREATED, SAGA_STARTED
 from shared.events import OrderCreated
 from tools.compare.eventbus import TRIGGERS
 from tools.compare.model import EVENTBRIDGE, STEP_FUNCTIONS, Span, Trace
 
 LANES = {
-    "orchestration": ("orders", STEP_FUNCTIONS, "inventory", "payment", "shipping"),
-    "choreography": ("orders", EVENTBRIDGE, "inventory", "payment", "shipping"),
+    ORCHESTRATION: ("orders", STEP_FUNCTIONS, "inventory", "payment", "shipping"),
+    CHOREOGRAPHY: ("orders", EVENTBRIDGE, "inventory", "payment", "shipping"),
 }
 COLORS = {
     "orders": "#6b7280", STEP_FUNCTIONS: "#c2410c", EVENTBRIDGE: "#be185d",
@@ -61,10 +62,10 @@ POINTS = ("event", "request", "relay", "recovery")  # drawn as diamonds: start =
 
 
 def _label(span: Span) -> str:
-    if span.kind == "request":
-        return "order created"
+    if span.kind == "request":  # labelled with the log line it comes from
+        return ORDER_CREATED
     if span.kind == "relay":
-        return "saga started"
+        return SAGA_STARTED
     if span.kind == "state":
         return span.detail.split(" ")[0] or span.step
     return span.step
@@ -108,7 +109,7 @@ class _Labels:
 
 def _hops(trace: Trace, scale: _Scale, lane_y: dict[str, float]) -> list[str]:
     """Lines from the wiring lane (orchestrator or bus) to each handler and back."""
-    wiring = STEP_FUNCTIONS if trace.style == "orchestration" else EVENTBRIDGE
+    wiring = STEP_FUNCTIONS if trace.style == ORCHESTRATION else EVENTBRIDGE
     if wiring not in lane_y:
         return []
     handlers = trace.handlers()
@@ -127,13 +128,13 @@ def _hops(trace: Trace, scale: _Scale, lane_y: dict[str, float]) -> list[str]:
         relay_y = lane_y[relays[0].service] + LANE_H / 2
         if requests:
             line(requests[0].end, lane_y[requests[0].service] + LANE_H / 2, relays[0].start, relay_y)
-        if trace.style == "orchestration":
+        if trace.style == ORCHESTRATION:
             started = states[:1]
         else:
             started = [e for e in events if e.step == OrderCreated.detail_type()][:1]
         if started:
             line(relays[0].end, relay_y, started[0].start, hub)
-    if trace.style == "orchestration":
+    if trace.style == ORCHESTRATION:
         for handler in handlers:
             state = next((s for s in states if s.step == handler.step and s.start <= handler.start <= s.end), None)
             if state and handler.service in lane_y:

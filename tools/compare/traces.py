@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from shared.contract import CHOREOGRAPHY, ORCHESTRATION
 from tools.compare import eventbus, stepfunctions
 from tools.compare.model import Capture, Trace
 from tools.scenarios import SCENARIOS
 
-BUILDERS = {"orchestration": stepfunctions.build, "choreography": eventbus.build}
+BUILDERS = {ORCHESTRATION: stepfunctions.build, CHOREOGRAPHY: eventbus.build}
 
 
 def scenario_of(record: dict) -> str:

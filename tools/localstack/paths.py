@@ -30,8 +30,9 @@ def port() -> int:
     return int(os.environ.get("LOCALSTACK_PORT") or 4566)
 
 
-def health_url() -> str:
-    return f"http://{HOST}:{port()}/_localstack/health"
+def health_url(endpoint: str | None = None) -> str:
+    """The health endpoint of the LocalStack at `endpoint` (default: the embedded one's address)."""
+    return f"{endpoint or f'http://{HOST}:{port()}'}/_localstack/health"
 
 
 def localstack_env() -> dict[str, str]:

@@ -63,10 +63,12 @@ def _port_in_use() -> bool:
         return s.connect_ex((paths.HOST, paths.port())) == 0
 
 
-def _healthy() -> bool:
+def healthy(endpoint: str | None = None, timeout: float = 2) -> bool:
+    """Does a LocalStack answer its health check at `endpoint` (default: the embedded one's
+    address)? The one health check: `up`, `status`, tools.deploy and the e2e tests use it."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        with opener.open(paths.health_url(), timeout=2) as resp:
+        with opener.open(paths.health_url(endpoint), timeout=timeout) as resp:
             return resp.status == 200 and "services" in json.loads(resp.read() or b"{}")
     except (OSError, ValueError, urllib.error.URLError):
         return False
@@ -127,7 +129,7 @@ def up() -> int:
         if code is not None:
             paths.PID_FILE.unlink(missing_ok=True)
             raise ToolError(f"LocalStack exited during start-up (code {code}); see {paths.LOG_FILE}")
-        if _healthy():
+        if healthy():
             print(f"LocalStack ready on http://{paths.HOST}:{paths.port()} (pid {proc.pid}) in "
                   f"{time.monotonic() - started:.1f}s; logs: {paths.LOG_FILE}")
             return 0
@@ -251,7 +253,7 @@ def down() -> int:
 def status() -> int:
     pid = running_pid()
     if pid:
-        state = "healthy" if _healthy() else "not answering health checks"
+        state = "healthy" if healthy() else "not answering health checks"
         print(f"running (pid {pid}) on http://{paths.HOST}:{paths.port()}, {state}; logs: {paths.LOG_FILE}")
         return 0
     print("not running")
