@@ -35,6 +35,12 @@ def health_url(endpoint: str | None = None) -> str:
     return f"{endpoint or f'http://{HOST}:{port()}'}/_localstack/health"
 
 
+STREAM_POLLING = {
+    "LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC": "0.25",
+    "LAMBDA_EVENT_SOURCE_MAPPING_MAX_BACKOFF_ON_EMPTY_POLL_SEC": "0.25",
+}
+
+
 def localstack_env() -> dict[str, str]:
     """The environment measured to work for LocalStack core on the host (see shared notes)."""
     env = dict(os.environ)
@@ -54,6 +60,10 @@ def localstack_env() -> dict[str, str]:
         # Async invocations that fail are retried after 1 and 2 s instead of 1 and 2 min, so a
         # retried choreography step shows up within a test's deadline.
         "LAMBDA_RETRY_BASE_DELAY": env.get("LAMBDA_RETRY_BASE_DELAY") or "1",
+        # The orders table's stream is read 4 times a second, as Lambda polls a DynamoDB stream
+        # shard on AWS; LocalStack's default polls once a second and, while the stream is idle,
+        # backs off up to 10 s, which would put seconds between an order and its saga's start.
+        **STREAM_POLLING,
     })
     # The Lambda python3.12 runtime: a venv with only boto3, like AWS's managed runtime.
     if not env.get("SAGA_LAMBDA_PYTHON312") and LAMBDA_RUNTIME_PYTHON.exists():
