@@ -77,7 +77,8 @@ class Recovery:
 @dataclass(frozen=True)
 class Round:
     recoveries: list[Recovery]
-    oldest_open_seconds: float
+    oldest_open_seconds: float  # since the oldest open order was placed (0: none open)
+    needing_attention: int  # orders parked for a person
 
 
 def waiting_on(order: Order) -> Message:
@@ -107,9 +108,11 @@ def reconcile(
             recoveries.append(_recover(store, driver, order, max_attempts))
         except StaleOrder:
             continue  # it moved while we looked: not stuck
-    oldest = min((o.updated_at for o in open_orders), default=None)
+    # Age since the order was placed, not since it last moved: every recovery attempt counts as a
+    # move, so an order the reconciler keeps resuming would never look old.
+    oldest = min((o.created_at for o in open_orders), default=None)
     age = (now - datetime.fromisoformat(oldest)).total_seconds() if oldest else 0.0
-    return Round(recoveries, max(age, 0.0))
+    return Round(recoveries, max(age, 0.0), len(store.orders_needing_attention()))
 
 
 def _recover(store: SagaStore, driver: SagaDriver, order: Order, max_attempts: int) -> Recovery:

@@ -29,10 +29,11 @@ def reconcile_handler(driver: Callable[[], recovery.SagaDriver]):
                 ORDER_RECOVERED,
                 extra={"orderId": r.order_id, "status": str(r.status), "action": str(r.action), "detail": r.detail},
             )
-        metrics().oldest_open_order_age(done.oldest_open_seconds)
+        metrics().report(done.oldest_open_seconds, done.needing_attention)
         return {
             "recovered": len(done.recoveries),
             "oldestOpenSeconds": round(done.oldest_open_seconds, 1),
+            "needingAttention": done.needing_attention,
         }
 
     return handler

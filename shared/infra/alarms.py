@@ -3,12 +3,15 @@
 - `DeadLetters`: the dead-letter queue holds a message (an event, a stream record or an
   invocation the saga gave up on).
 - `ReconcilerErrors`: a reconciler run failed (nobody is then looking after stuck orders).
-- `StuckOrders`: the stalest open order has not moved for `STUCK_FACTOR` x stuck-after, so the
-  reconciler did not get it moving either (custom metric `OrderSaga/OldestOpenOrderAge`, put by
-  the reconciler every minute, dimension Style=<style>).
-- orchestration only: `ExecutionsFailed` and `ExecutionsTimedOut` of the state machine. A saga
-  that ends in one of its Fail states (out of stock, declined...) is a business answer, but
-  it also counts as a failed execution: the alarm tells somebody to look at the traces.
+- `StuckOrders`: the oldest open order was placed more than `STUCK_FACTOR` x stuck-after ago:
+  the reconciler has not got it to an end yet (custom metric `OrderSaga/OldestOpenOrderAge`, put
+  by the reconciler every minute, dimension Style=<style>). Measured from the order's creation,
+  since each recovery attempt updates the order.
+- `OrdersNeedingAttention`: the reconciler parked orders it could not finish (custom metric
+  `OrderSaga/OrdersNeedingAttention`, the count of parked orders).
+- orchestration only: `ExecutionsFailed` and `ExecutionsTimedOut` of the state machine. Every
+  consistent end of the saga (shipped, out of stock, declined, compensated) is a Succeed state,
+  so a failed execution is one that could not reach such an end.
 
 One-minute periods, one breaching period is enough, and no data is good news (an idle demo stack
 is quiet, not in alarm). Every alarm is named `<stack>-<Alarm>`: `DescribeAlarms(AlarmNamePrefix=
@@ -25,7 +28,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from shared.adapters.metrics import NAMESPACE, OLDEST_OPEN_ORDER_AGE, STYLE_DIMENSION
+from shared.adapters.metrics import NAMESPACE, OLDEST_OPEN_ORDER_AGE, ORDERS_NEEDING_ATTENTION, STYLE_DIMENSION
 
 PERIOD = Duration.minutes(1)
 # Alarm when the stalest open order has been still for this many stuck-after periods.
@@ -62,22 +65,22 @@ class SagaAlarms(Construct):
         self.stuck_threshold_seconds = STUCK_FACTOR * stuck_after_seconds
         self._above(
             "StuckOrders",
-            cloudwatch.Metric(
-                namespace=NAMESPACE,
-                metric_name=OLDEST_OPEN_ORDER_AGE,
-                dimensions_map={STYLE_DIMENSION: saga_style},
-                period=PERIOD,
-                statistic="Maximum",
-            ),
+            self._saga_metric(saga_style, OLDEST_OPEN_ORDER_AGE),
             self.stuck_threshold_seconds,
-            f"An open order has not moved for over {self.stuck_threshold_seconds} s, reconciler or not.",
+            f"An order has been open for over {self.stuck_threshold_seconds} s: slow, or stuck (make stuck).",
+        )
+        self._above(
+            "OrdersNeedingAttention",
+            self._saga_metric(saga_style, ORDERS_NEEDING_ATTENTION),
+            0,
+            "The reconciler parked orders it could not finish: they wait for a person (make stuck).",
         )
         if state_machine is not None:
             self._above(
                 "ExecutionsFailed",
                 state_machine.metric_failed(period=PERIOD, statistic="Sum"),
                 0,
-                "A saga execution failed: a Fail state (an answer) or an error no retry got past.",
+                "A saga execution failed: it could not reach a consistent end (those are Succeed states).",
             )
             self._above(
                 "ExecutionsTimedOut",
@@ -85,6 +88,15 @@ class SagaAlarms(Construct):
                 0,
                 "A saga execution ran out of time: its retry budget is longer than it should be.",
             )
+
+    def _saga_metric(self, saga_style: str, name: str) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace=NAMESPACE,
+            metric_name=name,
+            dimensions_map={STYLE_DIMENSION: saga_style},
+            period=PERIOD,
+            statistic="Maximum",
+        )
 
     def _above(self, name: str, metric: cloudwatch.IMetric, threshold: float, description: str) -> None:
         self.alarms[name] = cloudwatch.Alarm(

@@ -97,7 +97,7 @@ METRIC_CONDITION = {"StringEquals": {"cloudwatch:namespace": "OrderSaga"}}
 DYNAMODB_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 # Reconciler settings: context stuckAfterSeconds defaults to 120 s, the alarm fires at 3 x that.
 STUCK_AFTER_SECONDS, MAX_RECOVERY_ATTEMPTS, STUCK_ALARM_SECONDS = "120", "5", 360
-COMMON_ALARMS = {"DeadLetters", "ReconcilerErrors", "StuckOrders"}
+COMMON_ALARMS = {"DeadLetters", "ReconcilerErrors", "StuckOrders", "OrdersNeedingAttention"}
 
 
 class CommonStackChecks:
@@ -413,6 +413,12 @@ class CommonStackChecks:
         assert alarm["Dimensions"] == [{"Name": "Style", "Value": self.style}]
         assert alarm["Statistic"] == "Maximum"
         assert alarm["Threshold"] == STUCK_ALARM_SECONDS
+
+    def test_parked_orders_alarm(self, alarms: dict[str, dict]) -> None:
+        alarm = alarms[f"{self.stack_name}-OrdersNeedingAttention"]
+        assert (alarm["Namespace"], alarm["MetricName"]) == ("OrderSaga", "OrdersNeedingAttention")
+        assert alarm["Dimensions"] == [{"Name": "Style", "Value": self.style}]
+        assert alarm["Threshold"] == 0
 
     # --- API and outputs -------------------------------------------------------------------
 

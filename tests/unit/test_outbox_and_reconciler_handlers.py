@@ -16,7 +16,7 @@ from choreography.handlers import reserve_inventory as c_reserve
 from choreography.handlers import start_saga as c_start
 from orchestration.handlers import reconcile as o_reconcile
 from orchestration.handlers import start_saga as o_start
-from shared.adapters.metrics import NAMESPACE, OLDEST_OPEN_ORDER_AGE
+from shared.adapters.metrics import NAMESPACE, OLDEST_OPEN_ORDER_AGE, ORDERS_NEEDING_ATTENTION
 from shared.domain.order import Order, Status
 from shared.entrypoints.runtime import saga_store
 from tests.unit.lambda_events import LambdaContext, bus_event, stream_event
@@ -147,9 +147,9 @@ def test_reconciler_parks_an_order_it_could_not_finish_and_reports_the_age(table
     parked = saga_store().get(stuck.order_id)
     assert parked.status is Status.NEEDS_ATTENTION and "stuck in CREATED" in parked.failure_reason
     assert saga_store().orders_needing_attention() == [parked] and bus.events() == []
-    [metric] = boto3.client("cloudwatch").list_metrics(Namespace=NAMESPACE)["Metrics"]
-    assert metric["MetricName"] == OLDEST_OPEN_ORDER_AGE
-    assert metric["Dimensions"] == [{"Name": "Style", "Value": "choreography"}]
+    metrics = boto3.client("cloudwatch").list_metrics(Namespace=NAMESPACE)["Metrics"]
+    assert sorted(m["MetricName"] for m in metrics) == [OLDEST_OPEN_ORDER_AGE, ORDERS_NEEDING_ATTENTION]
+    assert {d["Value"] for m in metrics for d in m["Dimensions"]} == {"choreography"}
 
 
 def test_reconciler_touches_no_order_that_moved_recently(tables, bus, reconciler_env, monkeypatch):

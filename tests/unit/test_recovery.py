@@ -42,12 +42,15 @@ def driver():
 
 
 def stored(store, status: Status, age: timedelta, attempts: int | None = None, **fields) -> Order:
-    """An order in `status` (with what the saga recorded to get there), last updated `age` ago."""
+    """An order in `status` (with what the saga recorded to get there), placed and last updated
+    `age` ago."""
     order = Order.place("CUST-1", "SKU-1", 2, Decimal("25.5"))
+    at = (NOW - age).isoformat(timespec="milliseconds")
     order = replace(
         order,
         status=status,
-        updated_at=(NOW - age).isoformat(timespec="milliseconds"),
+        created_at=at,
+        updated_at=at,
         recovery_attempts=attempts,
         **{**recorded(status), **fields},
     )
@@ -243,6 +246,22 @@ def test_oldest_open_seconds_counts_orders_not_yet_stuck(store, driver):
 
 def test_oldest_open_seconds_is_zero_with_nothing_open(store, driver):
     assert run(store, driver).oldest_open_seconds == 0.0
+
+
+def test_an_order_resumed_again_and_again_still_ages(store, driver):
+    """Each recovery attempt updates the order; its age counts from when it was placed."""
+    order = stored(store, Status.INVENTORY_RESERVED, timedelta(minutes=20))
+    store.orders[order.order_id] = replace(
+        order, updated_at=(NOW - timedelta(seconds=1)).isoformat(timespec="milliseconds")
+    )
+    assert run(store, driver).oldest_open_seconds == pytest.approx(1200, abs=0.01)
+
+
+def test_the_round_counts_the_orders_parked_for_a_person(store, driver):
+    stored(store, Status.NEEDS_ATTENTION, timedelta(hours=1))
+    stored(store, Status.CREATED, timedelta(minutes=30), attempts=recovery.DEFAULT_MAX_ATTEMPTS)
+    found = run(store, driver, max_attempts=recovery.DEFAULT_MAX_ATTEMPTS)
+    assert found.needing_attention == 2
 
 
 # waiting_on
