@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-
 from pathlib import Path
 
 import pytest
@@ -18,10 +17,21 @@ def report(deployed, tmp_path_factory):
     """One run of `python -m tools.compare` over the four scenarios, as its JSON trace model."""
     out = tmp_path_factory.mktemp("compare")
     result = subprocess.run(
-        [sys.executable, "-m", "tools.compare", "--no-warmup", "--json", str(out / "compare.json"),
-         "--html", str(out / "compare.html")],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "tools.compare",
+            "--no-warmup",
+            "--json",
+            str(out / "compare.json"),
+            "--html",
+            str(out / "compare.html"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     comparisons = {c["scenario"]: c for c in json.loads((out / "compare.json").read_text())}
     return {"comparisons": comparisons, "html": (out / "compare.html").read_text(), "stdout": result.stdout}
@@ -61,8 +71,11 @@ def test_happy_orchestration_runs_three_task_states(report):
     happy = report["comparisons"]["happy"]
     counts = happy["traces"]["orchestration"]["counts"]
     assert spans(happy, "orchestration", "state") == [
-        "reserve_inventory", "charge_payment", "notify_shipping", "OrderCompleted",
-    ]  # fmt: skip
+        "reserve_inventory",
+        "charge_payment",
+        "notify_shipping",
+        "OrderCompleted",
+    ]
     assert counts["steps"] == 3 and counts["transitions"] == 4 and counts["events"] == 0
     assert counts["invocations"] == 5  # create_order, start_saga, the three steps
     assert spans(happy, "orchestration", "handler") == ["reserve_inventory", "charge_payment", "notify_shipping"]
@@ -72,8 +85,11 @@ def test_happy_choreography_puts_four_events_on_the_bus(report):
     happy = report["comparisons"]["happy"]
     counts = happy["traces"]["choreography"]["counts"]
     assert spans(happy, "choreography", "event") == [
-        "OrderCreated", "InventoryReserved", "PaymentCharged", "ShippingScheduled",
-    ]  # fmt: skip
+        "OrderCreated",
+        "InventoryReserved",
+        "PaymentCharged",
+        "ShippingScheduled",
+    ]
     assert counts["events"] == 4 and counts["transitions"] == 0 and counts["steps"] == 3
 
 
@@ -94,13 +110,22 @@ def test_undeliverable_refunds_then_releases_in_both_styles(report):
             "refund_payment, release_inventory after ShippingFailed"
         ), style
         assert spans(undeliverable, style, "handler") == [
-            "reserve_inventory", "charge_payment", "notify_shipping", "refund_payment", "release_inventory",
-        ], style  # fmt: skip
+            "reserve_inventory",
+            "charge_payment",
+            "notify_shipping",
+            "refund_payment",
+            "release_inventory",
+        ], style
     assert spans(undeliverable, "orchestration", "state")[-1] == "ShippingFailed"
     assert undeliverable["traces"]["orchestration"]["counts"]["transitions"] == 6
     assert spans(undeliverable, "choreography", "event") == [
-        "OrderCreated", "InventoryReserved", "PaymentCharged", "ShippingFailed", "PaymentRefunded", "InventoryReleased",
-    ]  # fmt: skip
+        "OrderCreated",
+        "InventoryReserved",
+        "PaymentCharged",
+        "ShippingFailed",
+        "PaymentRefunded",
+        "InventoryReleased",
+    ]
     assert "refund_payment, release_inventory after ShippingFailed" in report["html"]
 
 
@@ -119,8 +144,13 @@ def test_report_has_both_timelines_of_each_scenario(report):
 def test_given_order_ids_are_traced_again(report):
     happy = report["comparisons"]["happy"]
     ids = [f"{style}:{happy['traces'][style]['order_id']}" for style in STYLES]
-    result = subprocess.run([sys.executable, "-m", "tools.compare", "--json", "-", "--html", "/dev/null",
-                             "--orders", *ids], cwd=ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.compare", "--json", "-", "--html", "/dev/null", "--orders", *ids],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     (again,) = json.loads(result.stdout)
     assert again["scenario"] == "happy"
@@ -129,8 +159,13 @@ def test_given_order_ids_are_traced_again(report):
 
 
 def test_an_unknown_order_is_one_line_and_a_non_zero_exit(deployed):
-    result = subprocess.run([sys.executable, "-m", "tools.compare", "--orders", "choreography:no-such-order"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=60)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.compare", "--orders", "choreography:no-such-order"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert result.stderr.strip() == "error: no choreography order no-such-order"
     assert "Traceback" not in result.stdout + result.stderr

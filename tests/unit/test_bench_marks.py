@@ -5,7 +5,6 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 from tools.bench import handlers, report, run, stats
 from tools.bench.handlers import OrderMarks, marks_from
@@ -54,7 +53,9 @@ def test_lines_of_other_orders_and_non_json_lines_are_ignored():
     assert marks == {}
 
 
-@pytest.mark.parametrize(("style", "stack"), [("orchestration", "SagaOrchestration"), ("choreography", "SagaChoreography")])
+@pytest.mark.parametrize(
+    ("style", "stack"), [("orchestration", "SagaOrchestration"), ("choreography", "SagaChoreography")]
+)
 def test_the_bench_reads_create_order_start_saga_and_the_happy_steps(style, stack):
     names = ("create-order", "start-saga", "reserve-inventory", "charge-payment", "notify-shipping")
     assert handlers.log_groups(style) == [f"/aws/lambda/{stack}-{name}" for name in names]
@@ -66,9 +67,16 @@ def _cell(style: str):
     capture = happy(style)
     record = capture["record"]
     created = datetime.fromisoformat(record["createdAt"]).timestamp()
-    order = OrderRun(style, 1, order_id=capture["order_id"], status=record["status"], post_sent=created - 0.05,
-                     post_answered=created + 0.01, created_at=created,
-                     updated_at=datetime.fromisoformat(record["updatedAt"]).timestamp())  # fmt: skip
+    order = OrderRun(
+        style,
+        1,
+        order_id=capture["order_id"],
+        status=record["status"],
+        post_sent=created - 0.05,
+        post_answered=created + 0.01,
+        created_at=created,
+        updated_at=datetime.fromisoformat(record["updatedAt"]).timestamp(),
+    )
     return run.cell(style, 1, [order], {capture["order_id"]: marks_of(capture)}, Usage())
 
 
@@ -88,13 +96,19 @@ def test_the_report_shows_every_figure_uncropped():
     cells = [_cell("orchestration"), _cell("choreography")]
     result = BenchResult(
         date="2026-11-28T00:00:00+00:00",
-        machine=Machine(cpus=2, memory_gib=4.0, platform="test", python="3.12", localstack="embedded",
-                        load_average=[0.1, 0.2]),
+        machine=Machine(
+            cpus=2, memory_gib=4.0, platform="test", python="3.12", localstack="embedded", load_average=[0.1, 0.2]
+        ),
         config=Config(orders=1, concurrency=[1], warmup=0, poll_s=0.1, hops_per_saga=4, step_hops_per_saga=3),
-        duration_s=1.0, fault_rates={}, cells=cells, ratios=run.ratios(cells),
-    )  # fmt: skip
+        duration_s=1.0,
+        fault_rates={},
+        cells=cells,
+        ratios=run.ratios(cells),
+    )
     (ratio,) = result.ratios
-    assert ratio.figures["outbox_hop_p50_ms"] == pytest.approx(cells[1].outbox_hop_p50_ms / cells[0].outbox_hop_p50_ms, abs=1e-3)
+    assert ratio.figures["outbox_hop_p50_ms"] == pytest.approx(
+        cells[1].outbox_hop_p50_ms / cells[0].outbox_hop_p50_ms, abs=1e-3
+    )
     table = report.markdown(result)
     for _, label in stats.FIGURES:
         assert f"| {label} |" in table

@@ -75,7 +75,13 @@ def test_undeliverable_runs_two_compensations_after_the_three_steps():
         ("refund_payment", "PaymentRefunded"),
         ("release_inventory", "InventoryReleased"),
     ]
-    assert [s.service for s in spans if s.kind == "handler"] == ["inventory", "payment", "shipping", "payment", "inventory"]
+    assert [s.service for s in spans if s.kind == "handler"] == [
+        "inventory",
+        "payment",
+        "shipping",
+        "payment",
+        "inventory",
+    ]
 
 
 def test_start_saga_is_one_mark_between_the_stored_order_and_the_first_step():
@@ -117,8 +123,14 @@ def test_a_skipped_step_closes_its_run():
     # Choreography's late delivery to a finished order: "step skipped", nothing published.
     capture = captured("choreography", "happy")
     started = _line(capture, "step started", step="notify_shipping", service="shipping", function_request_id="late")
-    skipped = _line(capture, "step skipped", step="notify_shipping", service="shipping", function_request_id="late",
-                    reason="order shipped")  # fmt: skip
+    skipped = _line(
+        capture,
+        "step skipped",
+        step="notify_shipping",
+        service="shipping",
+        function_request_id="late",
+        reason="order shipped",
+    )
     spans = lambda_logs.handler_spans(capture.order_id, [*capture.logs, started, skipped])
     late = [s for s in spans if s.step == "notify_shipping"][-1]
     assert (late.outcome, late.detail) == ("skipped", "order shipped")
@@ -126,8 +138,15 @@ def test_a_skipped_step_closes_its_run():
 
 def test_the_reconciler_acting_is_a_recovery_span_not_a_step():
     capture = captured("choreography", "happy")
-    recovered = _line(capture, "order recovered", service="reconciler", orderId=capture.order_id,
-                      status="PAYMENT_CHARGED", action="republish", detail="PaymentCharged")  # fmt: skip
+    recovered = _line(
+        capture,
+        "order recovered",
+        service="reconciler",
+        orderId=capture.order_id,
+        status="PAYMENT_CHARGED",
+        action="republish",
+        detail="PaymentCharged",
+    )
     trace = eventbus.build(capture.model_copy(update={"logs": [*capture.logs, recovered]}))
     (span,) = [s for s in trace.spans if s.kind == "recovery"]
     assert span.step == "reconcile" and "PAYMENT_CHARGED republish" in span.detail
@@ -203,10 +222,21 @@ def test_every_trace_starts_with_the_stored_order_and_start_saga(traces, name):
         ("happy", ["reserve_inventory", "charge_payment", "notify_shipping", "OrderCompleted"], 4, 3),
         ("out-of-stock", ["reserve_inventory", "OutOfStock"], 2, 1),
         ("declined", ["reserve_inventory", "charge_payment", "release_inventory", "PaymentFailed"], 4, 3),
-        ("undeliverable", ["reserve_inventory", "charge_payment", "notify_shipping", "refund_payment",
-                           "release_inventory", "ShippingFailed"], 6, 5),
+        (
+            "undeliverable",
+            [
+                "reserve_inventory",
+                "charge_payment",
+                "notify_shipping",
+                "refund_payment",
+                "release_inventory",
+                "ShippingFailed",
+            ],
+            6,
+            5,
+        ),
     ],
-)  # fmt: skip
+)
 def test_orchestration_states_and_counts(traces, name, states, transitions, steps):
     trace = traces[("orchestration", name)]
     assert [s.step for s in trace.spans if s.kind == "state"] == states
@@ -228,8 +258,10 @@ def test_orchestration_refunds_then_releases_after_shipping_refuses(traces):
     notify = next(s for s in states if s.step == "notify_shipping")
     assert notify.outcome == "ShippingRefusedError"
     # The states name the path; their steps are the functions they ran.
-    assert [(s.detail, s.step) for s in states[3:5]] == [("RefundPayment", "refund_payment"),
-                                                         ("ReleaseAfterRefund", "release_inventory")]  # fmt: skip
+    assert [(s.detail, s.step) for s in states[3:5]] == [
+        ("RefundPayment", "refund_payment"),
+        ("ReleaseAfterRefund", "release_inventory"),
+    ]
     assert trace.compensated() == ["refund_payment", "release_inventory"]
     # The end state names the path; a consistent end is a Succeed state.
     assert (states[-1].step, states[-1].outcome) == ("ShippingFailed", "succeed")
@@ -237,8 +269,16 @@ def test_orchestration_refunds_then_releases_after_shipping_refuses(traces):
 
 def test_a_task_state_is_named_by_the_function_it_invoked():
     arn = "arn:aws:lambda:us-east-1:000000000000:function:SagaOrchestration-release-inventory"
-    assert stepfunctions.step_of_scheduled({"lambdaFunctionScheduledEventDetails": {"resource": arn}}) == "release_inventory"
-    sdk = {"taskScheduledEventDetails": {"resource": "invoke", "parameters": json.dumps({"FunctionName": f"{arn}:$LATEST"})}}
+    assert (
+        stepfunctions.step_of_scheduled({"lambdaFunctionScheduledEventDetails": {"resource": arn}})
+        == "release_inventory"
+    )
+    sdk = {
+        "taskScheduledEventDetails": {
+            "resource": "invoke",
+            "parameters": json.dumps({"FunctionName": f"{arn}:$LATEST"}),
+        }
+    }
     assert stepfunctions.step_of_scheduled(sdk) == "release_inventory"
     other = arn.replace("SagaOrchestration", "SomeoneElse")
     assert stepfunctions.step_of_scheduled({"lambdaFunctionScheduledEventDetails": {"resource": other}}) is None
@@ -250,7 +290,9 @@ def test_orchestration_handlers_run_inside_their_states(traces):
         states = [s for s in trace.spans if s.kind == "state"]
         for handler in trace.handlers():
             assert any(s.step == handler.step and s.start <= handler.start <= handler.end <= s.end for s in states), (
-                name, handler.step)  # fmt: skip
+                name,
+                handler.step,
+            )
 
 
 def test_orchestration_starts_after_start_saga_is_invoked(traces):
@@ -263,11 +305,15 @@ def test_orchestration_starts_after_start_saga_is_invoked(traces):
 def _with_retry(capture: Capture) -> Capture:
     """The happy history with one failed attempt of ChargePayment retried (as Retry does it)."""
     history = copy.deepcopy(capture.history)
-    scheduled = next(i for i, e in enumerate(history) if e["type"] == "LambdaFunctionScheduled"
-                     and "charge-payment" in json.dumps(e))  # fmt: skip
+    scheduled = next(
+        i for i, e in enumerate(history) if e["type"] == "LambdaFunctionScheduled" and "charge-payment" in json.dumps(e)
+    )
     attempt = copy.deepcopy(history[scheduled : scheduled + 2])  # scheduled, started
-    failed = {**copy.deepcopy(history[scheduled + 1]), "type": "LambdaFunctionFailed",
-              "lambdaFunctionFailedEventDetails": {"error": "Lambda.ServiceException", "cause": "injected"}}  # fmt: skip
+    failed = {
+        **copy.deepcopy(history[scheduled + 1]),
+        "type": "LambdaFunctionFailed",
+        "lambdaFunctionFailedEventDetails": {"error": "Lambda.ServiceException", "cause": "injected"},
+    }
     history[scheduled:scheduled] = [*attempt, failed]
     for number, event in enumerate(history, 1):
         event["id"] = number
@@ -311,10 +357,19 @@ def test_a_trace_without_start_saga_is_incomplete(style):
         ("happy", ["OrderCreated", "InventoryReserved", "PaymentCharged", "ShippingScheduled"]),
         ("out-of-stock", ["OrderCreated", "InventoryFailed"]),
         ("declined", ["OrderCreated", "InventoryReserved", "PaymentFailed", "InventoryReleased"]),
-        ("undeliverable", ["OrderCreated", "InventoryReserved", "PaymentCharged", "ShippingFailed",
-                           "PaymentRefunded", "InventoryReleased"]),
+        (
+            "undeliverable",
+            [
+                "OrderCreated",
+                "InventoryReserved",
+                "PaymentCharged",
+                "ShippingFailed",
+                "PaymentRefunded",
+                "InventoryReleased",
+            ],
+        ),
     ],
-)  # fmt: skip
+)
 def test_choreography_events_on_the_bus(traces, name, events):
     trace = traces[("choreography", name)]
     assert [s.step for s in trace.spans if s.kind == "event"] == events
@@ -435,9 +490,14 @@ def test_records_differ_only_on_real_fields():
 
 
 def test_given_orders_are_paired_by_their_scenario(traces):
-    mixed = [traces[("choreography", "undeliverable")], traces[("choreography", "declined")],
-             traces[("orchestration", "happy")], traces[("orchestration", "declined")],
-             traces[("orchestration", "undeliverable")], traces[("choreography", "happy")]]  # fmt: skip
+    mixed = [
+        traces[("choreography", "undeliverable")],
+        traces[("choreography", "declined")],
+        traces[("orchestration", "happy")],
+        traces[("orchestration", "declined")],
+        traces[("orchestration", "undeliverable")],
+        traces[("choreography", "happy")],
+    ]
     comparisons = pair(mixed)
     assert [c.scenario for c in comparisons] == ["happy", "declined", "undeliverable"]
     assert all(set(c.traces) == set(STYLES) for c in comparisons)
@@ -528,8 +588,14 @@ def _console_text(comparisons, width: int = 120) -> str:
 
 def test_console_tables_show_steps_counts_and_verdict(comparisons):
     text = _console_text(comparisons)
-    for step in ("start_saga", "reserve_inventory", "charge_payment", "notify_shipping", "refund_payment",
-                 "release_inventory"):  # fmt: skip
+    for step in (
+        "start_saga",
+        "reserve_inventory",
+        "charge_payment",
+        "notify_shipping",
+        "refund_payment",
+        "release_inventory",
+    ):
         assert step in text
     assert text.count("final records agree") == 4
     assert "Step Functions $100.00" in text and "EventBridge $4.00" in text

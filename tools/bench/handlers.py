@@ -64,8 +64,11 @@ class OrderMarks:
 
     @property
     def complete(self) -> bool:
-        return (self.created is not None and self.saga_started is not None
-                and all(s in self.started and s in self.done for s in STEPS))  # fmt: skip
+        return (
+            self.created is not None
+            and self.saga_started is not None
+            and all(s in self.started and s in self.done for s in STEPS)
+        )
 
     @property
     def retries(self) -> int:
@@ -102,7 +105,11 @@ def marks_from(messages: Iterable[str], order_ids: set[str], into: dict[str, Ord
         at = parse_time(record["timestamp"])
         marks = into.setdefault(order_id, OrderMarks())
         what, step = record.get("message"), record.get("step")
-        run = marks.runs.setdefault((step, record.get("function_request_id", "")), [None, None]) if step in STEPS else None
+        run = (
+            marks.runs.setdefault((step, record.get("function_request_id", "")), [None, None])
+            if step in STEPS
+            else None
+        )
         if what == ORDER_CREATED:
             marks.created = at
         elif what == SAGA_STARTED:

@@ -101,14 +101,20 @@ def print_table(result: BenchResult, stderr: bool = False) -> None:
     Console(file=stream, width=width).print(table)
     incomplete = [c for c in result.cells if c.terminal < c.orders or c.traced < c.terminal]
     for c in incomplete:
-        progress(f"[yellow]{c.style} at {c.concurrency}: {c.terminal}/{c.orders} terminal, "
-                 f"{c.traced} traced in the logs; errors: {c.errors}[/]")  # fmt: skip
+        progress(
+            f"[yellow]{c.style} at {c.concurrency}: {c.terminal}/{c.orders} terminal, "
+            f"{c.traced} traced in the logs; errors: {c.errors}[/]"
+        )
 
 
 def markdown(result: BenchResult) -> str:
     header, body = grid(result)
-    lines = [f"Run {result.date}: {_caption(result)}.", "", "| " + " | ".join(header) + " |",
-             "|---" + "|---:" * (len(header) - 1) + "|"]  # fmt: skip
+    lines = [
+        f"Run {result.date}: {_caption(result)}.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|---" + "|---:" * (len(header) - 1) + "|",
+    ]
     lines += ["| " + " | ".join(row) + " |" for row in body]
     return "\n".join(lines) + "\n"
 
@@ -130,8 +136,15 @@ def plot(result: BenchResult, path: Path) -> None:
     # Latency distribution: a box per style side by side at each concurrency.
     for offset, style in ((-0.2, ORCHESTRATION), (0.2, CHOREOGRAPHY)):
         data = [figures(style, "latencies_ms")[i] or [float("nan")] for i in range(len(levels))]
-        boxes = dist.boxplot(data, positions=[i + offset for i in range(len(levels))], widths=0.35,
-                             patch_artist=True, whis=(1, 99), showfliers=True, manage_ticks=False)  # fmt: skip
+        boxes = dist.boxplot(
+            data,
+            positions=[i + offset for i in range(len(levels))],
+            widths=0.35,
+            patch_artist=True,
+            whis=(1, 99),
+            showfliers=True,
+            manage_ticks=False,
+        )
         for box in boxes["boxes"]:
             box.set(facecolor=colors[style], alpha=0.6)
         dist.plot([], [], color=colors[style], linewidth=8, alpha=0.6, label=style)
@@ -145,15 +158,26 @@ def plot(result: BenchResult, path: Path) -> None:
     for style in colors:
         tput.plot(levels, figures(style, "throughput_per_s"), marker="o", color=colors[style], label=style)
         hop.plot(levels, figures(style, "hop_p50_ms"), marker="o", color=colors[style], label=f"{style} p50")
-        hop.plot(levels, figures(style, "hop_p99_ms"), marker="^", linestyle="--", color=colors[style],
-                 label=f"{style} p99")  # fmt: skip
-        hop.plot(levels, figures(style, "outbox_hop_p50_ms"), marker="s", linestyle="-.", color=colors[style],
-                 alpha=0.6, label=f"{style} outbox p50")  # fmt: skip
+        hop.plot(
+            levels, figures(style, "hop_p99_ms"), marker="^", linestyle="--", color=colors[style], label=f"{style} p99"
+        )
+        hop.plot(
+            levels,
+            figures(style, "outbox_hop_p50_ms"),
+            marker="s",
+            linestyle="-.",
+            color=colors[style],
+            alpha=0.6,
+            label=f"{style} outbox p50",
+        )
         hop.axhline(AWS_HOP_MS[style]["p50"], color=colors[style], linestyle=":", alpha=0.7)
     hop.plot([], [], color="grey", linestyle=":", label="real AWS p50 (published)")
     tput.set_ylim(bottom=0)
     hop.set_yscale("log")
-    for ax, title, ylabel in ((tput, "Throughput", "orders / s"), (hop, "Hand-off (hop) time", "ms from one handler (or mark) to the next")):
+    for ax, title, ylabel in (
+        (tput, "Throughput", "orders / s"),
+        (hop, "Hand-off (hop) time", "ms from one handler (or mark) to the next"),
+    ):
         ax.set_xlim(levels[0] / 1.5, levels[-1] * 1.5)  # set first: with no data, log scale fails
         ax.set_xscale("log", base=2)
         ax.set_xticks(levels, [str(c) for c in levels])
@@ -163,8 +187,10 @@ def plot(result: BenchResult, path: Path) -> None:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     m = result.machine
-    fig.suptitle(f"Order saga on the embedded LocalStack: {result.config.orders} orders per cell, "
-                 f"{m.cpus} cores, {m.memory_gib} GiB — {result.date}")  # fmt: skip
+    fig.suptitle(
+        f"Order saga on the embedded LocalStack: {result.config.orders} orders per cell, "
+        f"{m.cpus} cores, {m.memory_gib} GiB — {result.date}"
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -137,8 +137,9 @@ def fault_rates(style: str) -> dict[str, str]:
     return out
 
 
-def run_benchmark(orders: int, concurrency: list[int], warmup: bool = True, log=print,
-                  allow_faults: bool = False) -> BenchResult:  # fmt: skip
+def run_benchmark(
+    orders: int, concurrency: list[int], warmup: bool = True, log=print, allow_faults: bool = False
+) -> BenchResult:
     started = time.time()
     faults = {}
     for style in aws.STYLES:
@@ -155,13 +156,19 @@ def run_benchmark(orders: int, concurrency: list[int], warmup: bool = True, log=
     return BenchResult(
         date=datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
         machine=host,
-        config=Config(orders=orders, concurrency=concurrency, warmup=WARMUP_ORDERS if warmup else 0,
-                      poll_s=load.POLL_S, hops_per_saga=handlers.HOPS, step_hops_per_saga=handlers.STEP_HOPS),
+        config=Config(
+            orders=orders,
+            concurrency=concurrency,
+            warmup=WARMUP_ORDERS if warmup else 0,
+            poll_s=load.POLL_S,
+            hops_per_saga=handlers.HOPS,
+            step_hops_per_saga=handlers.STEP_HOPS,
+        ),
         duration_s=round(time.time() - started, 1),
         fault_rates=faults,
         cells=cells,
         ratios=ratios(cells),
-    )  # fmt: skip
+    )
 
 
 def _concurrency(value: str) -> list[int]:
@@ -173,18 +180,31 @@ def _concurrency(value: str) -> list[int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Benchmark both saga styles on the deployed stacks.")
-    parser.add_argument("--orders", type=int, help=f"measured orders per style and concurrency (default {DEFAULT_ORDERS}, quick {QUICK_ORDERS})")
-    parser.add_argument("--concurrency", type=_concurrency, help="orders in flight, e.g. 1,8,32 (default 1,4,16, quick 1,4)")
+    parser.add_argument(
+        "--orders",
+        type=int,
+        help=f"measured orders per style and concurrency (default {DEFAULT_ORDERS}, quick {QUICK_ORDERS})",
+    )
+    parser.add_argument(
+        "--concurrency", type=_concurrency, help="orders in flight, e.g. 1,8,32 (default 1,4,16, quick 1,4)"
+    )
     parser.add_argument("--quick", action="store_true", help=f"a short run: {QUICK_ORDERS} orders at 1 and 4 in flight")
     parser.add_argument("--no-warmup", action="store_true", help="measure from cold environments too")
     parser.add_argument("--allow-faults", action="store_true", help="run even with SAGA_FAULT_RATE set on a function")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write <date>.json/.png/.md (default bench/results)")
-    parser.add_argument("--json", metavar="PATH", help="also write the result as JSON to PATH; '-' for stdout (the table then goes to stderr)")
-    args = parser.parse_args()  # fmt: skip
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS, help="where to write <date>.json/.png/.md (default bench/results)"
+    )
+    parser.add_argument(
+        "--json",
+        metavar="PATH",
+        help="also write the result as JSON to PATH; '-' for stdout (the table then goes to stderr)",
+    )
+    args = parser.parse_args()
     orders = args.orders or (QUICK_ORDERS if args.quick else DEFAULT_ORDERS)
     concurrency = args.concurrency or list(QUICK_CONCURRENCY if args.quick else DEFAULT_CONCURRENCY)
-    result = run_benchmark(orders, concurrency, warmup=not args.no_warmup, log=report.progress,
-                           allow_faults=args.allow_faults)  # fmt: skip
+    result = run_benchmark(
+        orders, concurrency, warmup=not args.no_warmup, log=report.progress, allow_faults=args.allow_faults
+    )
     paths = report.write(result, args.out)
     report.print_table(result, stderr=args.json == "-")
     for path in paths:

@@ -38,15 +38,27 @@ def parse_order(value: str) -> tuple[str, str]:
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tools.compare", description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", nargs="+", type=parse_order, metavar="STYLE:ID", help="trace these orders instead of running the scenarios")
-    parser.add_argument("--scenario", choices=list(SCENARIOS), action="append", help="only these scenarios (default: all)")
-    parser.add_argument("--no-warmup", dest="warmup", action="store_false",
-                        help="skip the unmeasured first round that warms every function up (cold starts then show)")
+    parser.add_argument(
+        "--orders",
+        nargs="+",
+        type=parse_order,
+        metavar="STYLE:ID",
+        help="trace these orders instead of running the scenarios",
+    )
+    parser.add_argument(
+        "--scenario", choices=list(SCENARIOS), action="append", help="only these scenarios (default: all)"
+    )
+    parser.add_argument(
+        "--no-warmup",
+        dest="warmup",
+        action="store_false",
+        help="skip the unmeasured first round that warms every function up (cold starts then show)",
+    )
     parser.add_argument("--html", type=Path, default=REPORT, help=f"the HTML report (default {REPORT})")
     parser.add_argument("--json", metavar="PATH", help="write the comparisons (trace model) as JSON; '-' for stdout")
     parser.add_argument("--captures", type=Path, metavar="DIR", help="also save what AWS recorded, one JSON per order")
     parser.add_argument("--timeout", type=float, default=60, help="seconds to wait for each order and its trace")
-    return parser.parse_args(argv)  # fmt: skip
+    return parser.parse_args(argv)
 
 
 def run_scenarios(names: list[str], warmup: bool, timeout: float, out: Console) -> list[tuple[str, str, dict]]:
@@ -67,8 +79,9 @@ def run_scenarios(names: list[str], warmup: bool, timeout: float, out: Console) 
     return orders
 
 
-def trace_all(orders: list[tuple[str, str | None, dict | str]], timeout: float, out: Console
-              ) -> list[tuple[Trace, Capture]]:  # fmt: skip
+def trace_all(
+    orders: list[tuple[str, str | None, dict | str]], timeout: float, out: Console
+) -> list[tuple[Trace, Capture]]:
     traced = []
     for style, scenario, order in orders:
         record = order if isinstance(order, dict) else None
@@ -121,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.captures:
         args.captures.mkdir(parents=True, exist_ok=True)
         for t, c in traced:
-            (args.captures / f"{t.style}-{t.scenario or 'order'}-{t.order_id}.json").write_text(c.model_dump_json(indent=1))
+            (args.captures / f"{t.style}-{t.scenario or 'order'}-{t.order_id}.json").write_text(
+                c.model_dump_json(indent=1)
+            )
         out.print(f"captures: {args.captures}/")
     incomplete = [t for t, _ in traced if not t.complete]
     disagree = [c.scenario for c in comparisons if c.agree is False]

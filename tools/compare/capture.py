@@ -58,8 +58,9 @@ def snapshot(style: str, order_id: str, record: dict) -> Capture:
     return Capture(style=style, order_id=order_id, record=record, tap=tap, logs=logs)
 
 
-def trace(style: str, order_id: str, record: dict | None = None, *, scenario: str | None = None,
-          timeout: float = 30) -> tuple[Trace, Capture]:  # fmt: skip
+def trace(
+    style: str, order_id: str, record: dict | None = None, *, scenario: str | None = None, timeout: float = 30
+) -> tuple[Trace, Capture]:
     """The order's trace, once complete or when `timeout` seconds have passed."""
     deadline = time.monotonic() + timeout
     while True:

@@ -68,9 +68,18 @@ def cells(trace: Trace) -> list[tuple[str, StepCell]]:
         first, last = runs[0], runs[-1]
         handoff = (first.start - previous_end).total_seconds() * 1000 if previous_end else 0.0
         handler = None if first.kind == "relay" else sum(r.ms for r in runs)
-        out.append((step, StepCell(handoff_ms=max(handoff, 0.0), handler_ms=handler,
-                                   outcome=last.outcome, attempts=len(runs),
-                                   cold="cold" in first.detail)))  # fmt: skip
+        out.append(
+            (
+                step,
+                StepCell(
+                    handoff_ms=max(handoff, 0.0),
+                    handler_ms=handler,
+                    outcome=last.outcome,
+                    attempts=len(runs),
+                    cold="cold" in first.detail,
+                ),
+            )
+        )
         previous_end = last.end
     return out
 
@@ -99,9 +108,15 @@ def compensation(trace: Trace) -> str:
 
 
 def summary(trace: Trace) -> StyleSummary:
-    return StyleSummary(order_id=trace.order_id, total_ms=trace.total_ms, counts=trace.counts,
-                        cost=per_million(trace), compensation=compensation(trace),
-                        complete=trace.complete, warnings=trace.warnings)  # fmt: skip
+    return StyleSummary(
+        order_id=trace.order_id,
+        total_ms=trace.total_ms,
+        counts=trace.counts,
+        cost=per_million(trace),
+        compensation=compensation(trace),
+        complete=trace.complete,
+        warnings=trace.warnings,
+    )
 
 
 def compare(scenario: str, traces: dict[str, Trace]) -> Comparison:
@@ -112,12 +127,25 @@ def compare(scenario: str, traces: dict[str, Trace]) -> Comparison:
         left, right = (per_style[s] for s in styles)
         for i, j in align([step for step, _ in left], [step for step, _ in right]):
             step = left[i][0] if i is not None else right[j][0]
-            rows.append(StepRow(step=step, cells={styles[0]: left[i][1] if i is not None else None,
-                                                  styles[1]: right[j][1] if j is not None else None}))  # fmt: skip
+            rows.append(
+                StepRow(
+                    step=step,
+                    cells={
+                        styles[0]: left[i][1] if i is not None else None,
+                        styles[1]: right[j][1] if j is not None else None,
+                    },
+                )
+            )
         diff = differences(*(traces[s].record for s in styles))
         agree: bool | None = not diff
     else:
         rows = [StepRow(step=step, cells={styles[0]: cell}) for step, cell in per_style[styles[0]]]
         diff, agree = [], None
-    return Comparison(scenario=scenario, traces=traces, rows=rows,
-                      summaries={s: summary(traces[s]) for s in styles}, agree=agree, differences=diff)  # fmt: skip
+    return Comparison(
+        scenario=scenario,
+        traces=traces,
+        rows=rows,
+        summaries={s: summary(traces[s]) for s in styles},
+        agree=agree,
+        differences=diff,
+    )

@@ -77,7 +77,7 @@ def _metrics(s: StyleSummary) -> dict[str, str]:
         "$/M: Lambda requests": dollars(s.cost.lambda_requests),
         "$/M: total": dollars(s.cost.total),
         "$/M: as Express": dollars(s.cost.express + s.cost.lambda_requests) if s.cost.express is not None else "—",
-    }  # fmt: skip
+    }
 
 
 def totals_table(comparison: Comparison) -> Table:
@@ -101,8 +101,13 @@ def verdict(comparison: Comparison) -> Text:
 
 def render(comparison: Comparison) -> Group:
     ids = ", ".join(f"{style} {s.order_id}" for style, s in comparison.summaries.items())
-    parts = [Text(f"\n{comparison.scenario or 'order'}", style="bold underline"), Text(ids, style="dim"),
-             steps_table(comparison), totals_table(comparison), verdict(comparison)]  # fmt: skip
+    parts = [
+        Text(f"\n{comparison.scenario or 'order'}", style="bold underline"),
+        Text(ids, style="dim"),
+        steps_table(comparison),
+        totals_table(comparison),
+        verdict(comparison),
+    ]
     for style, trace in comparison.traces.items():
         for span in (s for s in trace.spans if s.kind == "recovery"):
             parts.append(Text(f"{style}: the reconciler acted on the order: {span.detail}", style="yellow"))

@@ -39,9 +39,18 @@ def bus_events(order_id: str, tap: list[dict]) -> list[tuple[datetime, dict]]:
 
 def build(capture: Capture, scenario: str = "") -> Trace:
     seen = bus_events(capture.order_id, capture.tap)
-    spans = [Span(kind="event", step=event["detail-type"], service=EVENTBRIDGE, start=at, end=at,
-                  outcome=event["detail-type"], detail=f"from {event.get('source', '?')}")
-             for at, event in seen]  # fmt: skip
+    spans = [
+        Span(
+            kind="event",
+            step=event["detail-type"],
+            service=EVENTBRIDGE,
+            start=at,
+            end=at,
+            outcome=event["detail-type"],
+            detail=f"from {event.get('source', '?')}",
+        )
+        for at, event in seen
+    ]
     logged = handler_spans(capture.order_id, capture.logs)
     runs = [s for s in logged if s.kind == "handler"]
     requests = sum(1 for s in logged if s.kind == "request")
@@ -70,6 +79,14 @@ def build(capture: Capture, scenario: str = "") -> Trace:
             if step not in steps:
                 warnings.append(f"{detail_type} on the bus, but no log of {step}")
     warnings += missing_marks(logged)
-    return Trace(style=CHOREOGRAPHY, order_id=capture.order_id, scenario=scenario, status=status,
-                 record=capture.record, spans=sorted(spans + logged, key=lambda s: (s.start, s.kind)),
-                 counts=counts, complete=not warnings, warnings=warnings)  # fmt: skip
+    return Trace(
+        style=CHOREOGRAPHY,
+        order_id=capture.order_id,
+        scenario=scenario,
+        status=status,
+        record=capture.record,
+        spans=sorted(spans + logged, key=lambda s: (s.start, s.kind)),
+        counts=counts,
+        complete=not warnings,
+        warnings=warnings,
+    )

@@ -78,17 +78,44 @@ def handler_spans(order_id: str, log_events: Iterable[dict]) -> list[Span]:
         request_id = record.get("function_request_id", "")
         service = record.get("service", "orders")
         if message == ORDER_CREATED:
-            spans.append(Span(kind="request", step=CREATE_ORDER, service=service, start=at, end=at,
-                              outcome="CREATED", detail=_cold(record)))  # fmt: skip
+            spans.append(
+                Span(
+                    kind="request",
+                    step=CREATE_ORDER,
+                    service=service,
+                    start=at,
+                    end=at,
+                    outcome="CREATED",
+                    detail=_cold(record),
+                )
+            )
         elif message == SAGA_STARTED:
             detail = " ".join(filter(None, ["from the orders table's stream", _cold(record)]))
-            spans.append(Span(kind="relay", step=record.get("step") or START_SAGA, service=service,
-                              start=at, end=at, outcome="OrderCreated", detail=detail))  # fmt: skip
+            spans.append(
+                Span(
+                    kind="relay",
+                    step=record.get("step") or START_SAGA,
+                    service=service,
+                    start=at,
+                    end=at,
+                    outcome="OrderCreated",
+                    detail=detail,
+                )
+            )
         elif message == ORDER_RECOVERED:
             what = " ".join(str(record[k]) for k in ("status", "action") if record.get(k))
             detail = ": ".join(filter(None, [what, str(record.get("detail") or "")]))
-            spans.append(Span(kind="recovery", step=RECONCILE, service=record.get("service", "reconciler"),
-                              start=at, end=at, outcome=str(record.get("action", "")), detail=detail))  # fmt: skip
+            spans.append(
+                Span(
+                    kind="recovery",
+                    step=RECONCILE,
+                    service=record.get("service", "reconciler"),
+                    start=at,
+                    end=at,
+                    outcome=str(record.get("action", "")),
+                    detail=detail,
+                )
+            )
         elif message == STEP_STARTED:
             if request_id in open_runs:
                 spans.append(_unfinished(open_runs.pop(request_id)))
@@ -97,8 +124,17 @@ def handler_spans(order_id: str, log_events: Iterable[dict]) -> list[Span]:
             run = open_runs.pop(request_id)
             outcome = record.get("outcome", "") if message == STEP_DONE else "skipped"
             detail = _cold(run) if message == STEP_DONE else str(record.get("reason", ""))
-            spans.append(Span(kind="handler", step=run["step"], service=run.get("service", ""),
-                              start=run["_start"], end=at, outcome=outcome, detail=detail))  # fmt: skip
+            spans.append(
+                Span(
+                    kind="handler",
+                    step=run["step"],
+                    service=run.get("service", ""),
+                    start=run["_start"],
+                    end=at,
+                    outcome=outcome,
+                    detail=detail,
+                )
+            )
     spans.extend(_unfinished(run) for run in open_runs.values())
     return sorted(spans, key=lambda s: s.start)
 
@@ -116,5 +152,12 @@ def _cold(record: dict) -> str:
 
 def _unfinished(run: dict) -> Span:
     # Started but never logged "step done": it raised (or is still running).
-    return Span(kind="handler", step=run["step"], service=run.get("service", ""), start=run["_start"],
-                end=run["_start"], outcome="error", detail=f"no '{STEP_DONE}' logged")  # fmt: skip
+    return Span(
+        kind="handler",
+        step=run["step"],
+        service=run.get("service", ""),
+        start=run["_start"],
+        end=run["_start"],
+        outcome="error",
+        detail=f"no '{STEP_DONE}' logged",
+    )

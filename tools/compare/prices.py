@@ -60,8 +60,11 @@ def per_million(trace: Trace) -> Cost:
     lambdas = counts.invocations * LAMBDA_PER_REQUEST * MILLION
     if trace.style == CHOREOGRAPHY:
         return Cost(lambda_requests=lambdas, workflow=counts.events * EVENTBRIDGE_PER_EVENT * MILLION)
-    return Cost(lambda_requests=lambdas, workflow=counts.transitions * STANDARD_PER_TRANSITION * MILLION,
-                express=express_per_execution(_execution_ms(trace)) * MILLION)  # fmt: skip
+    return Cost(
+        lambda_requests=lambdas,
+        workflow=counts.transitions * STANDARD_PER_TRANSITION * MILLION,
+        express=express_per_execution(_execution_ms(trace)) * MILLION,
+    )
 
 
 def express_per_execution(duration_ms: float) -> Decimal:

@@ -30,7 +30,11 @@ def _numbers(cell: StepCell | None) -> str:
     if cell is None:
         return '<td class="n dim">—</td><td class="n dim">—</td>'
     cold = " *" if cell.cold else ""
-    handler = f'<td class="n dim">{NOT_TIMED}</td>' if cell.handler_ms is None else f'<td class="n">{ms(cell.handler_ms)}</td>'
+    handler = (
+        f'<td class="n dim">{NOT_TIMED}</td>'
+        if cell.handler_ms is None
+        else f'<td class="n">{ms(cell.handler_ms)}</td>'
+    )
     return f'<td class="n">{ms(cell.handoff_ms)}{cold}</td>{handler}'
 
 
@@ -40,18 +44,20 @@ def steps_table(comparison: Comparison) -> str:
     sub = '<th class="n">hand-off</th><th class="n">handler</th>' * len(styles)
     rows = "".join(
         f'<tr><td class="n dim">{i}</td><td>{escape(row.step)}</td><td>{escape(outcome(row, styles))}</td>'
-        f'{"".join(_numbers(row.cells.get(s)) for s in styles)}</tr>'
+        f"{''.join(_numbers(row.cells.get(s)) for s in styles)}</tr>"
         for i, row in enumerate(comparison.rows, 1)
     )
-    return (f'<table class="steps"><tr><th rowspan="2">#</th><th rowspan="2">step</th><th rowspan="2">outcome</th>'
-            f"{top}</tr><tr>{sub}</tr>{rows}</table>")
+    return (
+        f'<table class="steps"><tr><th rowspan="2">#</th><th rowspan="2">step</th><th rowspan="2">outcome</th>'
+        f"{top}</tr><tr>{sub}</tr>{rows}</table>"
+    )
 
 
 def totals_table(comparison: Comparison) -> str:
     metrics = {style: _metrics(s) for style, s in comparison.summaries.items()}
     head = "".join(f'<th class="n {s}">{s}</th>' for s in metrics)  # same colours as the timelines
     rows = "".join(
-        f'<tr><td>{escape(name)}</td>{"".join(f"<td class=n>{escape(m[name])}</td>" for m in metrics.values())}</tr>'
+        f"<tr><td>{escape(name)}</td>{''.join(f'<td class=n>{escape(m[name])}</td>' for m in metrics.values())}</tr>"
         for name in next(iter(metrics.values()))
     )
     return f'<table class="totals"><tr><th></th>{head}</tr>{rows}</table>'
@@ -82,15 +88,19 @@ def section(comparison: Comparison) -> str:
         for style, s in comparison.summaries.items()
         for w in s.warnings
     )
-    return (f'<section id="{escape(comparison.scenario)}"><h2>{escape(comparison.scenario or "order")}</h2>'
-            f'{svgs}<div class="tables">{steps_table(comparison)}{totals_table(comparison)}</div>'
-            f"{verdict(comparison)}{warnings}</section>")  # fmt: skip
+    return (
+        f'<section id="{escape(comparison.scenario)}"><h2>{escape(comparison.scenario or "order")}</h2>'
+        f'{svgs}<div class="tables">{steps_table(comparison)}{totals_table(comparison)}</div>'
+        f"{verdict(comparison)}{warnings}</section>"
+    )
 
 
 def prices() -> str:
     rows = "".join(f"<tr><td>{escape(s)}</td><td>{escape(p)}</td></tr>" for s, p in PRICE_TABLE)
-    return (f"<h2>Prices</h2><p class=dim>{escape(PRICES_SOURCE)}; recorded {PRICES_RECORDED}. "
-            f"Cost per million orders = the counts above × these prices.</p><table>{rows}</table>")  # fmt: skip
+    return (
+        f"<h2>Prices</h2><p class=dim>{escape(PRICES_SOURCE)}; recorded {PRICES_RECORDED}. "
+        f"Cost per million orders = the counts above × these prices.</p><table>{rows}</table>"
+    )
 
 
 LEGEND = (
@@ -109,10 +119,12 @@ LEGEND = (
 def render(comparisons: list[Comparison]) -> str:
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     body = "".join(section(c) for c in comparisons)
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Order saga: orchestration vs '
-            f"choreography</title><style>{CSS}</style></head><body><h1>Order saga: orchestration vs choreography"
-            f'</h1><p class="dim">Traces of the deployed stacks, generated {generated} by <code>make compare</code>.'
-            f"</p>{LEGEND}{body}{prices()}</body></html>")  # fmt: skip
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Order saga: orchestration vs '
+        f"choreography</title><style>{CSS}</style></head><body><h1>Order saga: orchestration vs choreography"
+        f'</h1><p class="dim">Traces of the deployed stacks, generated {generated} by <code>make compare</code>.'
+        f"</p>{LEGEND}{body}{prices()}</body></html>"
+    )
 
 
 def write(comparisons: list[Comparison], path: Path) -> Path:

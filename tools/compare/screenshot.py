@@ -15,8 +15,15 @@ import tempfile
 from pathlib import Path
 
 WIDTH = 1160
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run", "--hide-scrollbars")  # fmt: skip
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--hide-scrollbars",
+)
 
 
 def chromium() -> str:
@@ -29,8 +36,14 @@ def chromium() -> str:
 def screenshot(html: Path, png: Path, height: int) -> Path:
     png.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as profile:  # a throwaway profile: nothing left behind
-        command = [chromium(), *FLAGS, f"--user-data-dir={profile}", f"--window-size={WIDTH},{height}",
-                   f"--screenshot={png.resolve()}", html.resolve().as_uri()]  # fmt: skip
+        command = [
+            chromium(),
+            *FLAGS,
+            f"--user-data-dir={profile}",
+            f"--window-size={WIDTH},{height}",
+            f"--screenshot={png.resolve()}",
+            html.resolve().as_uri(),
+        ]
         result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     if result.returncode or not png.exists():
         raise SystemExit(f"error: chromium failed ({result.returncode}): {result.stderr.strip()[-500:]}")

@@ -12,6 +12,7 @@ the state machine while the functions stay.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import datetime
 
@@ -24,8 +25,14 @@ from tools.compare.model import COMPENSATION_STEPS, STEP_FUNCTIONS, Capture, Cou
 STYLE = ORCHESTRATION
 SCHEDULED = ("LambdaFunctionScheduled", "TaskScheduled")
 STARTED = ("LambdaFunctionStarted", "TaskStarted")
-RESULTS = ("LambdaFunctionSucceeded", "LambdaFunctionFailed", "LambdaFunctionTimedOut",
-           "TaskSucceeded", "TaskFailed", "TaskTimedOut")  # fmt: skip
+RESULTS = (
+    "LambdaFunctionSucceeded",
+    "LambdaFunctionFailed",
+    "LambdaFunctionTimedOut",
+    "TaskSucceeded",
+    "TaskFailed",
+    "TaskTimedOut",
+)
 EXECUTION_END = ("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted")
 # Deployed function name -> the saga step it runs.
 STEP_OF_FUNCTION = {aws.function_name(STYLE, step): step for step in ROUTES}
@@ -41,10 +48,8 @@ def step_of_scheduled(event: dict) -> str | None:
     (LambdaFunctionScheduled), or the `FunctionName` parameter of lambda:invoke (TaskScheduled)."""
     details = _details(event)
     names = [details.get("resource", "")]
-    try:
+    with contextlib.suppress(ValueError, AttributeError):
         names.append(json.loads(details.get("parameters") or "{}").get("FunctionName", ""))
-    except (ValueError, AttributeError):
-        pass
     for name in names:
         function = str(name).split(":function:")[-1].split(":")[0]
         if function in STEP_OF_FUNCTION:
@@ -72,17 +77,31 @@ def state_spans(history: list[dict]) -> tuple[list[Span], Counts]:
         detail = f"{attempts} attempts" if attempts > 1 else ""
         # A task state that invoked no function: its step by its name (`ReserveInventory`).
         step = (current["step"] or unpascal(current["name"])) if is_task else current["name"]
-        spans.append(Span(kind="state", step=step, service=STEP_FUNCTIONS, start=current["start"], end=end,
-                          outcome=current["error"] or ("ok" if is_task else current["type"].lower()),
-                          detail=" ".join(filter(None, [current["name"], detail]))))  # fmt: skip
+        spans.append(
+            Span(
+                kind="state",
+                step=step,
+                service=STEP_FUNCTIONS,
+                start=current["start"],
+                end=end,
+                outcome=current["error"] or ("ok" if is_task else current["type"].lower()),
+                detail=" ".join(filter(None, [current["name"], detail])),
+            )
+        )
         current = None
 
     for event in events:
         kind, at = event["type"], timestamp(event)
         if kind.endswith("StateEntered"):
             close(at)
-            current = {"name": _details(event)["name"], "type": kind.removesuffix("StateEntered"),
-                       "step": None, "start": at, "attempts": 0, "error": ""}  # fmt: skip
+            current = {
+                "name": _details(event)["name"],
+                "type": kind.removesuffix("StateEntered"),
+                "step": None,
+                "start": at,
+                "attempts": 0,
+                "error": "",
+            }
             counts.transitions += 1
             if current["type"] == "Task":
                 counts.steps += 1
@@ -130,7 +149,14 @@ def build(capture: Capture, scenario: str = "") -> Trace:
     if ran < started:
         warnings.append(f"{started} Lambda runs in the history, {ran} in the logs")
     warnings += missing_marks(logged)
-    return Trace(style=STYLE, order_id=capture.order_id, scenario=scenario,
-                 status=capture.record.get("status", ""), record=capture.record,
-                 spans=sorted(spans + logged, key=lambda s: (s.start, s.kind)), counts=counts,
-                 complete=not warnings, warnings=warnings)  # fmt: skip
+    return Trace(
+        style=STYLE,
+        order_id=capture.order_id,
+        scenario=scenario,
+        status=capture.record.get("status", ""),
+        record=capture.record,
+        spans=sorted(spans + logged, key=lambda s: (s.start, s.kind)),
+        counts=counts,
+        complete=not warnings,
+        warnings=warnings,
+    )

@@ -22,9 +22,13 @@ LANES = {
     CHOREOGRAPHY: ("orders", EVENTBRIDGE, "inventory", "payment", "shipping"),
 }
 COLORS = {
-    "orders": "#6b7280", STEP_FUNCTIONS: "#c2410c", EVENTBRIDGE: "#be185d",
-    "inventory": "#2563eb", "payment": "#059669", "shipping": "#7c3aed",
-}  # fmt: skip
+    "orders": "#6b7280",
+    STEP_FUNCTIONS: "#c2410c",
+    EVENTBRIDGE: "#be185d",
+    "inventory": "#2563eb",
+    "payment": "#059669",
+    "shipping": "#7c3aed",
+}
 LABEL_W, PLOT_W, LANE_H, TOP, BOTTOM = 120, 860, 34, 22, 26
 WIDTH = LABEL_W + PLOT_W + 110  # room on the right for the last labels
 
@@ -76,15 +80,19 @@ def _shape(span: Span, scale: _Scale, y: float, color: str) -> str:
     mid = y + LANE_H / 2
     if span.kind in POINTS:
         r = 5
-        return (f'<g class="{span.kind}"><title>{title}</title>'
-                f'<path d="M{x:.1f} {mid - r} l{r} {r} l{-r} {r} l{-r} {-r} z" fill="{color}"/></g>')  # fmt: skip
+        return (
+            f'<g class="{span.kind}"><title>{title}</title>'
+            f'<path d="M{x:.1f} {mid - r} l{r} {r} l{-r} {r} l{-r} {-r} z" fill="{color}"/></g>'
+        )
     width = max(scale.w(span.ms), 2.0)
     failed = span.outcome.endswith(("Error", "Failed", "error")) or span.outcome == "fail"
     fill = "none" if span.kind == "state" else color
     stroke = ' stroke-dasharray="3 2"' if failed else ""
-    return (f'<g class="{span.kind}"><title>{title}</title>'
-            f'<rect x="{x:.1f}" y="{y + 8}" width="{width:.1f}" height="{LANE_H - 16}" rx="3" '
-            f'fill="{fill}" fill-opacity="0.85" stroke="{color}" stroke-width="1.5"{stroke}/></g>')  # fmt: skip
+    return (
+        f'<g class="{span.kind}"><title>{title}</title>'
+        f'<rect x="{x:.1f}" y="{y + 8}" width="{width:.1f}" height="{LANE_H - 16}" rx="3" '
+        f'fill="{fill}" fill-opacity="0.85" stroke="{color}" stroke-width="1.5"{stroke}/></g>'
+    )
 
 
 class _Labels:
@@ -164,10 +172,12 @@ def timeline(trace: Trace, span_ms: float, caption: str = "") -> str:
     origin = trace.start if trace.spans else datetime.now()
     scale = _Scale(origin, span_ms)
     lane_y = {lane: TOP + i * LANE_H for i, lane in enumerate(lanes)}
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline {trace.style}" width="{WIDTH}" '
-           f'height="{height}" viewBox="0 0 {WIDTH} {height}" role="img" '
-           f'aria-label="{escape(trace.style)} timeline of order {escape(trace.order_id)}">',
-           f'<text x="4" y="14" class="caption">{escape(caption or trace.style)}</text>']  # fmt: skip
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline {trace.style}" width="{WIDTH}" '
+        f'height="{height}" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-label="{escape(trace.style)} timeline of order {escape(trace.order_id)}">',
+        f'<text x="4" y="14" class="caption">{escape(caption or trace.style)}</text>',
+    ]
     for i, lane in enumerate(lanes):
         y = lane_y[lane]
         out.append(f'<rect x="0" y="{y}" width="{WIDTH}" height="{LANE_H}" class="{"lane-a" if i % 2 else "lane-b"}"/>')
