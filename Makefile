@@ -1,10 +1,13 @@
 # The order saga, twice. `make demo` runs everything; `make test` tests everything.
 # LOCALSTACK=embedded (default: LocalStack's Python runtime on this host, no Docker)
 # LOCALSTACK=docker   (docker compose, for machines with a Docker engine)
+# TARGET=local (default: LocalStack) or TARGET=aws (a real account: `make synth TARGET=aws`; deploy
+# and destroy then print the `cdk` commands to run with your own credentials, see the README)
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 LOCALSTACK ?= embedded
+TARGET ?= local
 STYLE ?=
 SCENARIO ?=
 PY := .venv/bin/python
@@ -23,8 +26,8 @@ install: ## set up everything: venvs, Node tools, embedded LocalStack (idempoten
 bundle: install ## build the Lambda code asset (build/lambda)
 	@$(PY) -m tools.bundle_lambda
 
-synth: bundle ## synthesize both stacks into cdk.out (offline)
-	@node_modules/.bin/cdk synth --quiet --no-notices && echo "synthesized: cdk.out"
+synth: bundle ## synthesize both stacks into cdk.out (offline; TARGET=local|aws)
+	@node_modules/.bin/cdk synth --quiet --no-notices -c target=$(TARGET) && echo "synthesized ($(TARGET)): cdk.out"
 
 up: install ## start LocalStack in the background (LOCALSTACK=embedded|docker)
 ifeq ($(LOCALSTACK),docker)
@@ -44,16 +47,16 @@ status: ## is LocalStack running?
 	@$(PY) -m tools.localstack status
 
 deploy-orchestration: install ## deploy the Step Functions style (bundles the Lambda code first)
-	@$(PY) -m tools.deploy deploy orchestration
+	@$(PY) -m tools.deploy deploy --target $(TARGET) orchestration
 
 deploy-choreography: install ## deploy the EventBridge style
-	@$(PY) -m tools.deploy deploy choreography
+	@$(PY) -m tools.deploy deploy --target $(TARGET) choreography
 
 deploy: install ## deploy both styles
-	@$(PY) -m tools.deploy deploy orchestration choreography
+	@$(PY) -m tools.deploy deploy --target $(TARGET) orchestration choreography
 
 destroy: ## remove both stacks
-	@$(PY) -m tools.deploy destroy orchestration choreography
+	@$(PY) -m tools.deploy destroy --target $(TARGET) orchestration choreography
 
 trigger: ## run orders: STYLE=orchestration|choreography SCENARIO=happy|out-of-stock|declined|undeliverable
 	@$(PY) -m tools.trigger $(if $(STYLE),--style $(STYLE)) $(if $(SCENARIO),--scenario $(SCENARIO))

@@ -2,10 +2,13 @@
 """CDK app: the order saga as `SagaOrchestration` and `SagaChoreography` (shared.contract.STACKS).
 
 The Lambda code is a prebuilt bundle directory (`make bundle`), taken from `SAGA_LAMBDA_ASSET`
-(default `build/lambda`, relative to this file). The synthesizer needs no bootstrap stack: the
-CLI's own credentials upload file assets to one fixed bucket (env `SAGA_ASSET_BUCKET`, else
+(default `build/lambda`, relative to this file). CDK context `target` (`shared.infra.target`)
+says where it goes. `local` (the default, LocalStack): the synthesizer needs no bootstrap stack,
+the CLI's own credentials upload file assets to one fixed bucket (env `SAGA_ASSET_BUCKET`, else
 context `sagaAssetBucket`, else `saga-cdk-assets`), which must exist before `cdk deploy`.
-No account is pinned, so templates keep `${AWS::AccountId}` (LocalStack: 000000000000).
+`aws` (a real account): the default synthesizer, which needs `cdk bootstrap` once per account
+and region. An unknown target stops the app with one line. No account is pinned, so templates
+keep `${AWS::AccountId}` (LocalStack: 000000000000).
 cdk-nag's AwsSolutions checks run at synth (`shared.infra.nag`): any unacknowledged finding fails it.
 """
 
@@ -40,11 +43,18 @@ def main() -> None:
     from orchestration.stack import OrchestrationStack
     from shared.contract import CHOREOGRAPHY, ORCHESTRATION, STACKS
     from shared.infra.nag import check_with_cdk_nag
+    from shared.infra.target import Target, TargetError
 
     app = cdk.App()
+    try:
+        target = Target.of(app)
+    except TargetError as error:
+        sys.exit(str(error))
     bucket = os.environ.get("SAGA_ASSET_BUCKET") or app.node.try_get_context("sagaAssetBucket") or DEFAULT_ASSET_BUCKET
 
     def synthesizer() -> cdk.IStackSynthesizer:
+        if target.bootstrap:
+            return cdk.DefaultStackSynthesizer()
         return cdk.CliCredentialsStackSynthesizer(file_assets_bucket_name=bucket, bucket_prefix="")
 
     def code() -> lambda_.Code:

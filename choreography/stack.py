@@ -15,6 +15,9 @@ detail-types, so no step can forge another's outcome. The API may not put events
 
 An event tap (a catch-all rule on `saga.*` into a log group) records every event on the bus for
 `make compare`, without touching any service: it is a second subscriber, invisible to the saga.
+It logs whole events, customer ids and amounts included, so only targets that want it have it
+(`shared.infra.target`: LocalStack yes, AWS only with context `eventTap=true`); output
+`EventLogGroupName` names its log group when there is one.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from shared.infra import (
 )
 from shared.infra.log_groups import saga_log_group
 from shared.infra.outputs import add_common_outputs
+from shared.infra.target import Target
 from shared.recovery import WAITING_ON
 
 SAGA_STYLE = contract.CHOREOGRAPHY
@@ -200,7 +204,7 @@ class ChoreographyStack(Stack):
             stuck_after_seconds=reconciler.stuck_after_seconds,
         )
 
-        self.event_tap = _event_tap(self, self.bus)
+        self.event_tap = _event_tap(self, self.bus) if Target.of(self).event_tap else None
 
         api = OrdersApi(self, "Api", create_order=lambdas.create_order, get_order=lambdas.get_order)
         add_common_outputs(
@@ -212,4 +216,5 @@ class ChoreographyStack(Stack):
             alarms=alarms,
         )
         CfnOutput(self, "EventBusName", value=self.bus.event_bus_name)
-        CfnOutput(self, "EventLogGroupName", value=self.event_tap.log_group_name)
+        if self.event_tap is not None:
+            CfnOutput(self, "EventLogGroupName", value=self.event_tap.log_group_name)

@@ -71,6 +71,7 @@ from shared.infra import (
 from shared.infra.functions import TIMEOUT
 from shared.infra.log_groups import saga_log_group
 from shared.infra.outputs import add_common_outputs
+from shared.infra.target import Target
 
 SAGA_STYLE = contract.ORCHESTRATION
 
@@ -182,7 +183,13 @@ class OrchestrationStack(Stack):
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             timeout=SAGA_TIMEOUT,
             tracing_enabled=True,
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+            # Never the states' inputs and outputs (customer ids, amounts): `make compare` reads the
+            # execution history. The level is the target's (`shared.infra.target`).
+            logs=sfn.LogOptions(
+                destination=log_group,
+                level=Target.of(self).state_machine_log_level,
+                include_execution_data=False,
+            ),
         )
 
         # The outbox relay starts one execution per new order.

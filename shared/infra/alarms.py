@@ -15,24 +15,38 @@
 
 One-minute periods, one breaching period is enough, and no data is good news (an idle demo stack
 is quiet, not in alarm). Every alarm is named `<stack>-<Alarm>`: `DescribeAlarms(AlarmNamePrefix=
-<stack>-)` lists them (output `AlarmNamePrefix`). No alarm actions: a deployment wires an SNS
-topic or its paging tool to them.
+<stack>-)` lists them (output `AlarmNamePrefix`).
+
+Where the target has an alarm topic (`shared.infra.target`: on AWS, not on LocalStack), every
+alarm notifies the stack's SNS topic `<stack>-alarms` (output `AlarmTopicArn`) when it goes into
+alarm and when it is back to OK; subscribe a mailbox or a paging tool to it. The topic is
+encrypted with a key of its own (the AWS managed SNS key lets no service principal use it, so
+CloudWatch could not publish) and refuses plain HTTP; CloudWatch may publish to it, and use the
+key, only for this stack's alarms (`aws:SourceArn` `...:alarm:<stack>-*` in this account).
 """
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from shared.adapters.metrics import NAMESPACE, OLDEST_OPEN_ORDER_AGE, ORDERS_NEEDING_ATTENTION, STYLE_DIMENSION
+from shared.infra.target import Target
 
 PERIOD = Duration.minutes(1)
 # Alarm when the stalest open order has been still for this many stuck-after periods.
 STUCK_FACTOR = 3
+# A removed topic's key: deleted after the shortest waiting period KMS allows.
+TOPIC_KEY_PENDING_WINDOW = Duration.days(7)
+CLOUDWATCH = "cloudwatch.amazonaws.com"
 
 
 class SagaAlarms(Construct):
@@ -50,6 +64,7 @@ class SagaAlarms(Construct):
         super().__init__(scope, construct_id)
         self.name_prefix = f"{Stack.of(self).stack_name}-"
         self.alarms: dict[str, cloudwatch.Alarm] = {}
+        self.topic = self._topic() if Target.of(self).alarm_topic else None
         self._above(
             "DeadLetters",
             dead_letter_queue.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
@@ -98,8 +113,58 @@ class SagaAlarms(Construct):
             statistic="Maximum",
         )
 
+    def _topic(self) -> sns.Topic:
+        stack = Stack.of(self)
+        # Only this stack's alarms, in this account, through CloudWatch (no confused deputy).
+        from_these_alarms = {
+            "StringEquals": {"aws:SourceAccount": stack.account},
+            "ArnLike": {
+                "aws:SourceArn": stack.format_arn(
+                    service="cloudwatch",
+                    resource="alarm",
+                    resource_name=f"{self.name_prefix}*",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+            },
+        }
+        key = kms.Key(
+            self,
+            "TopicKey",
+            description=f"Encrypts the alarm topic of {stack.stack_name}",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.DESTROY,
+            pending_window=TOPIC_KEY_PENDING_WINDOW,
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsOfThisStack",
+                principals=[iam.ServicePrincipal(CLOUDWATCH)],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy, "*" is this key
+                conditions=from_these_alarms,
+            )
+        )
+        topic = sns.Topic(
+            self,
+            "Topic",
+            topic_name=f"{self.name_prefix}alarms",
+            display_name=f"{stack.stack_name} alarms",
+            master_key=key,
+            enforce_ssl=True,
+        )
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsOfThisStack",
+                principals=[iam.ServicePrincipal(CLOUDWATCH)],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions=from_these_alarms,
+            )
+        )
+        return topic
+
     def _above(self, name: str, metric: cloudwatch.IMetric, threshold: float, description: str) -> None:
-        self.alarms[name] = cloudwatch.Alarm(
+        alarm = self.alarms[name] = cloudwatch.Alarm(
             self,
             name,
             alarm_name=f"{self.name_prefix}{name}",
@@ -111,3 +176,7 @@ class SagaAlarms(Construct):
             datapoints_to_alarm=1,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
+        if self.topic is not None:
+            action = cloudwatch_actions.SnsAction(self.topic)
+            alarm.add_alarm_action(action)
+            alarm.add_ok_action(action)

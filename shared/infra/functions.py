@@ -4,7 +4,8 @@ The function is named `<stack>-<name>` (`reserve_inventory` -> `<stack>-reserve-
 its log group `/aws/lambda/<function name>`, where Lambda writes by default (shared.contract
 names both). The log group is created before the function (so retention applies from the first
 invocation) and the same name works on emulators that ignore LoggingConfig. The role gets nothing
-but write access to that log group; everything else is granted by the stack with CDK grants.
+but write access to that log group (and, where the target traces, X-Ray's trace upload, added by
+CDK); everything else is granted by the stack with CDK grants.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from constructs import Construct
 
 from shared import contract
 from shared.infra.log_groups import saga_log_group
+from shared.infra.target import Target
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 MEMORY_MB = 256
@@ -67,6 +69,7 @@ class SagaFunction(Construct):
             timeout=timeout,
             role=self.role,
             log_group=self.log_group,
+            tracing=Target.of(self).lambda_tracing,
             environment={
                 "POWERTOOLS_SERVICE_NAME": service,
                 "SAGA_STYLE": saga_style,

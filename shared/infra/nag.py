@@ -8,7 +8,9 @@ report, acknowledged findings and their reasons included, to `<outdir>/validatio
 
 Fixed rather than acknowledged (in `shared.infra`): point-in-time recovery on the tables (DDB3),
 API access logging (APIG1) and execution logging (APIG6). The dead-letter queue enforces TLS and
-is encrypted (SQS4, SQS2), the state machine logs and traces (SF1, SF2).
+is encrypted (SQS4, SQS2), the state machine traces (SF2) and, on AWS, logs ALL events (SF1; on
+LocalStack it logs errors only, acknowledged below), the alarm topic (AWS only) is encrypted with
+a rotated key and enforces TLS (SNS2, SNS3, KMS5).
 
 IAM wildcards (IAM5) are acknowledged only in the shapes AWS or CDK impose, and only after reading
 the statement they come from: `*` for actions that AWS defines on no resource (Step Functions log
@@ -36,6 +38,7 @@ from constructs import IConstruct
 from shared.adapters.metrics import NAMESPACE
 from shared.infra.api import OrdersApi
 from shared.infra.functions import RUNTIME, SagaFunction
+from shared.infra.target import Target
 
 PACK = "AwsSolutions"
 
@@ -115,6 +118,12 @@ REASONS = {
         f"installs compiled wheels for Python 3.12 and the Docker-free Lambda executor runs "
         f"Python 3.12; moving to a newer runtime is a deliberate change of bundle, executor and tests."
     ),
+    "SF1": (
+        "Local target only (shared.infra.target): LocalStack writes state machine logs synchronously "
+        "on the execution's critical path, so every logged event slows each hand-off; the state "
+        "machine logs errors only there, and `make compare` reads the execution history instead. "
+        "The aws target logs ALL events (without execution data)."
+    ),
     "SQS3": (
         "This queue is the dead-letter queue itself (the rule targets' DLQ, the functions' and the "
         "outbox stream mapping's on-failure destination); cdk-nag only recognises a DLQ through "
@@ -143,6 +152,10 @@ def acknowledge_findings(stack: Stack) -> None:
     for saga_function in _all(stack, SagaFunction):
         if saga_function.function.runtime.name == RUNTIME.name:
             _acknowledge(saga_function.function.node.default_child, "L1")
+
+    for state_machine in _all(stack, sfn.StateMachine):
+        if Target.of(state_machine).state_machine_log_level != sfn.LogLevel.ALL:
+            _acknowledge(state_machine.node.default_child, "SF1")
 
     dead_letter_queue = getattr(stack, "dead_letter_queue", None)
     if isinstance(dead_letter_queue, sqs.Queue):

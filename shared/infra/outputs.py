@@ -33,3 +33,10 @@ def add_common_outputs(
         value=alarms.name_prefix,
         description="Every alarm of the stack is named with this prefix (DescribeAlarms AlarmNamePrefix)",
     )
+    if alarms.topic is not None:
+        CfnOutput(
+            stack,
+            "AlarmTopicArn",
+            value=alarms.topic.topic_arn,
+            description="Every alarm notifies this SNS topic: subscribe a mailbox or a pager to it",
+        )

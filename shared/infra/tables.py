@@ -9,21 +9,24 @@ for a person (`shared.adapters.dynamodb`), so the reconciler queries it instead 
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
 from shared.adapters.dynamodb import WATCH_ATTRIBUTE, WATCH_INDEX
+from shared.infra.target import Target
 
 STRING = dynamodb.AttributeType.STRING
 
 
 class SagaTables(Construct):
-    """The orders, inventory and payment ledger tables: on-demand, destroyed with the stack (demo
-    data only), with point-in-time recovery so a bad write can be undone while the stack lives."""
+    """The orders, inventory and payment ledger tables: on-demand, with point-in-time recovery so
+    a bad write can be undone. On LocalStack they go with the stack (demo data only); on AWS
+    (`shared.infra.target`) they are retained when the stack is removed, and deletion protection
+    refuses to delete them until it is switched off on purpose (README: removing it)."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
+        self.target = Target.of(self)
         self.orders = self._table("Orders", "orderId", stream=dynamodb.StreamViewType.NEW_IMAGE)
         self.orders.add_global_secondary_index(
             index_name=WATCH_INDEX,
@@ -57,5 +60,7 @@ class SagaTables(Construct):
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
-            removal_policy=RemovalPolicy.DESTROY,
+            removal_policy=self.target.table_removal_policy,
+            # None leaves the property out (off).
+            deletion_protection=True if self.target.table_deletion_protection else None,
         )

@@ -1,10 +1,12 @@
-"""Checks both stacks must pass. Each test module subclasses `CommonStackChecks` (pytest collects
-the subclass) and provides a module-scoped `template` fixture, so each stack is synthesized once."""
+"""Checks both stacks must pass, on both targets. Each test module subclasses `CommonStackChecks`
+(pytest collects the subclass), says which target its template is for (`target`, default `local`)
+and provides a module-scoped `template` fixture, so each stack is synthesized once per target."""
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import ClassVar
 
 from aws_cdk.assertions import Template
@@ -93,6 +95,9 @@ RESOURCE_STAR_ACTIONS = {
     "xray:PutTraceSegments",
     "dynamodb:ListStreams",
 }
+# A function's own logs and, where the target traces, its trace upload (X-Ray).
+LOGGING = ("logs:", "xray:")
+XRAY_UPLOAD = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 METRIC_CONDITION = {"StringEquals": {"cloudwatch:namespace": "OrderSaga"}}
 DYNAMODB_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 # Reconciler settings: context stuckAfterSeconds defaults to 120 s, the alarm fires at 3 x that.
@@ -100,11 +105,32 @@ STUCK_AFTER_SECONDS, MAX_RECOVERY_ATTEMPTS, STUCK_ALARM_SECONDS = "120", "5", 36
 COMMON_ALARMS = {"DeadLetters", "ReconcilerErrors", "StuckOrders", "OrdersNeedingAttention"}
 
 
+@dataclass(frozen=True)
+class Expected:
+    """What differs between the targets (written out here, not read from shared.infra.target)."""
+
+    log_retention_days: int
+    tables_retained: bool  # DeletionPolicy Retain and deletion protection, else Delete and none
+    lambda_tracing: str | None  # TracingConfig Mode, None: no TracingConfig
+    alarm_topic: bool
+
+
+EXPECTED = {
+    "local": Expected(log_retention_days=7, tables_retained=False, lambda_tracing=None, alarm_topic=False),
+    "aws": Expected(log_retention_days=30, tables_retained=True, lambda_tracing="Active", alarm_topic=True),
+}
+
+
 class CommonStackChecks:
     style: str
     stack_name: str
     extra_outputs: ClassVar[frozenset[str]]
     extra_alarms: ClassVar[frozenset[str]]
+    target: ClassVar[str] = "local"
+
+    @property
+    def expected(self) -> Expected:
+        return EXPECTED[self.target]
 
     def handler(self, name: str) -> str:
         return f"{self.style}.handlers.{name}.handler"
@@ -154,7 +180,27 @@ class CommonStackChecks:
                 else:
                     assert variable not in env, (name, variable)
 
-    def test_every_function_logs_to_its_own_short_lived_log_group(self, template: Template) -> None:
+    def test_every_function_is_traced_as_the_target_says(self, template: Template) -> None:
+        for handler, (_, props) in functions_by_handler(template).items():
+            statements = self.statements_of(template, handler)
+            xray = [s for s in statements if any(a.startswith("xray:") for a in as_list(s["Action"]))]
+            if self.expected.lambda_tracing is None:
+                assert "TracingConfig" not in props, handler
+                assert xray == [], handler
+            else:
+                assert props["TracingConfig"] == {"Mode": self.expected.lambda_tracing}, handler
+                # The trace upload, on "*" (X-Ray defines no resource for it), and nothing more of X-Ray.
+                assert {a for a in actions(xray) if a.startswith("xray:")} == XRAY_UPLOAD, handler
+                assert all(s["Resource"] == "*" for s in xray), handler
+
+    def test_every_log_group_keeps_the_target_retention_and_goes_with_the_stack(self, template: Template) -> None:
+        log_groups = resources(template, "AWS::Logs::LogGroup")
+        assert log_groups
+        for logical_id, group in log_groups.items():
+            assert group["Properties"]["RetentionInDays"] == self.expected.log_retention_days, logical_id
+            assert group["DeletionPolicy"] == "Delete", logical_id
+
+    def test_every_function_logs_to_its_own_log_group(self, template: Template) -> None:
         log_groups = resources(template, "AWS::Logs::LogGroup")
         used = set()
         for handler, (_, props) in functions_by_handler(template).items():
@@ -162,14 +208,15 @@ class CommonStackChecks:
             group = log_groups[group_id]
             assert group["Properties"]["LogGroupName"] == f"/aws/lambda/{props['FunctionName']}", handler
             assert props["FunctionName"].startswith(f"{self.stack_name}-"), handler
-            assert group["Properties"]["RetentionInDays"] <= 14, handler
             assert group["DeletionPolicy"] == "Delete", handler
             used.add(group_id)
         assert len(used) == len(self.handlers())
 
     # --- tables ----------------------------------------------------------------------------
 
-    def test_three_tables_on_demand_with_pitr_destroyed_with_the_stack(self, template: Template) -> None:
+    def test_three_tables_on_demand_with_pitr_destroyed_or_retained_as_the_target_says(
+        self, template: Template
+    ) -> None:
         tables = table_ids(template)
         assert set(tables) == {ORDERS_KEY, INVENTORY_KEY, PAYMENTS_KEY}
         for key, logical_id in tables.items():
@@ -179,7 +226,12 @@ class CommonStackChecks:
             assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, key
             types = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
             assert all(types[name] == "S" for name in key), key
-            assert resource["DeletionPolicy"] == "Delete", key
+            if self.expected.tables_retained:
+                assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("Retain", "Retain"), key
+                assert props["DeletionProtectionEnabled"] is True, key
+            else:
+                assert resource["DeletionPolicy"] == "Delete", key
+                assert "DeletionProtectionEnabled" not in props, key
 
     def test_payment_ledger_is_keyed_by_order_and_entry(self, template: Template) -> None:
         props = template.to_json()["Resources"][table_ids(template)[PAYMENTS_KEY]]["Properties"]
@@ -270,12 +322,12 @@ class CommonStackChecks:
     def test_get_order_reads_only(self, template: Template) -> None:
         statements = self.statements_of(template, GET_ORDER)
         assert not actions(statements) & DYNAMODB_WRITES
-        assert {a for a in actions(statements) if not a.startswith("logs:")} == {"dynamodb:GetItem"}
+        assert {a for a in actions(statements) if not a.startswith(LOGGING)} == {"dynamodb:GetItem"}
 
     def test_create_order_only_writes_the_order(self, template: Template) -> None:
         # It no longer starts the saga: no states:StartExecution, no events:PutEvents.
         statements = self.statements_of(template, CREATE_ORDER)
-        assert {a for a in actions(statements) if not a.startswith("logs:")} == ORDER_WRITE
+        assert {a for a in actions(statements) if not a.startswith(LOGGING)} == ORDER_WRITE
         env = functions_by_handler(template)[CREATE_ORDER][1]["Environment"]["Variables"]
         assert "STATE_MACHINE_ARN" not in env and "EVENT_BUS_NAME" not in env
 
@@ -420,6 +472,53 @@ class CommonStackChecks:
         assert alarm["Dimensions"] == [{"Name": "Style", "Value": self.style}]
         assert alarm["Threshold"] == 0
 
+    def test_every_alarm_notifies_the_alarm_topic_if_the_target_has_one(
+        self, template: Template, alarms: dict[str, dict]
+    ) -> None:
+        topics = resources(template, "AWS::SNS::Topic")
+        outputs = template.to_json()["Outputs"]
+        if not self.expected.alarm_topic:
+            assert topics == {}
+            assert "AlarmTopicArn" not in outputs
+            for name, alarm in alarms.items():
+                assert not alarm.get("AlarmActions") and not alarm.get("OKActions"), name
+            return
+        topic_id, _ = only(topics)
+        for name, alarm in alarms.items():
+            assert alarm["AlarmActions"] == [{"Ref": topic_id}], name
+            assert alarm["OKActions"] == [{"Ref": topic_id}], name
+        assert outputs["AlarmTopicArn"]["Value"] == {"Ref": topic_id}
+
+    def test_the_alarm_topic_is_encrypted_refuses_plain_http_and_takes_only_this_stacks_alarms(
+        self, template: Template
+    ) -> None:
+        if not self.expected.alarm_topic:
+            assert resources(template, "AWS::KMS::Key") == {}
+            return
+        topic_id, topic = only(resources(template, "AWS::SNS::Topic"))
+        assert topic["Properties"]["TopicName"] == f"{self.stack_name}-alarms"
+        (key_id,) = refs(topic["Properties"]["KmsMasterKeyId"])
+        key = resources(template, "AWS::KMS::Key")[key_id]
+        assert key["Properties"]["EnableKeyRotation"] is True
+        _, policy = only(resources(template, "AWS::SNS::TopicPolicy"))
+        assert refs(policy["Properties"]["Topics"]) == {topic_id}
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert any(
+            s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
+        )
+        alarm_arn = f"arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:{self.stack_name}-*"
+        for document, actions_ in (
+            (policy["Properties"]["PolicyDocument"], {"sns:Publish"}),
+            (key["Properties"]["KeyPolicy"], {"kms:Decrypt", "kms:GenerateDataKey*"}),
+        ):
+            (cloudwatch,) = [
+                s for s in document["Statement"] if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+            ]
+            assert cloudwatch["Effect"] == "Allow"
+            assert set(as_list(cloudwatch["Action"])) == actions_
+            assert cloudwatch["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+            assert flatten(cloudwatch["Condition"]["ArnLike"]["aws:SourceArn"]) == alarm_arn
+
     # --- API and outputs -------------------------------------------------------------------
 
     def test_api_routes_to_create_and_get_functions(self, template: Template) -> None:
@@ -443,6 +542,12 @@ class CommonStackChecks:
         orders_id, orders = by_path["orders"]
         assert refs(orders["Properties"]["ParentId"]) == {rest_api}  # /orders hangs off the root
         assert refs(by_path["{orderId}"][1]["Properties"]["ParentId"]) == {orders_id}
+
+    def test_api_stage_logs_errors_and_access_but_never_bodies(self, template: Template) -> None:
+        _, stage = only(resources(template, "AWS::ApiGateway::Stage"))
+        (settings,) = stage["Properties"]["MethodSettings"]
+        assert (settings["LoggingLevel"], settings["DataTraceEnabled"]) == ("ERROR", False)
+        assert "AccessLogSetting" in stage["Properties"]
 
     def test_api_may_invoke_only_its_two_functions(self, template: Template) -> None:
         functions = {logical_id: handler for handler, (logical_id, _) in functions_by_handler(template).items()}

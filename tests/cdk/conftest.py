@@ -2,14 +2,18 @@
 
 The App gets the context of cdk.json, so the tests see the same feature flags as `cdk synth`
 (`python app.py` alone does not read cdk.json). The Lambda code is inline: the stacks must not
-care where the bundle comes from.
+care where the bundle comes from. Context `target=aws` gives the templates of the real-account
+target (`*_aws_template`); `synthesized_app(target)` runs app.py itself, as `cdk synth -c
+target=...` does (its synthesizer and cdk-nag included), into a cloud assembly directory.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -62,6 +66,70 @@ def orchestration_template() -> Template:
 @pytest.fixture(scope="module")
 def choreography_template() -> Template:
     return choreography()
+
+
+@pytest.fixture(scope="module")
+def orchestration_aws_template() -> Template:
+    return orchestration(target="aws")
+
+
+@pytest.fixture(scope="module")
+def choreography_aws_template() -> Template:
+    return choreography(target="aws")
+
+
+TARGETS = ("local", "aws")
+
+
+def start_app(env: dict[str, str], cwd: Path = ROOT, **context: object) -> subprocess.Popen:
+    """app.py in a subprocess; with `context`, the CDK CLI's way of passing it (cdk.json's context
+    merged with `-c` options, in CDK_CONTEXT_JSON)."""
+    if context:
+        merged = {**json.loads((ROOT / "cdk.json").read_text())["context"], **context}
+        env = {"CDK_CONTEXT_JSON": json.dumps(merged), **env}
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py")],
+        cwd=cwd,
+        env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def run_app(env: dict[str, str], cwd: Path = ROOT, **context: object) -> subprocess.CompletedProcess:
+    process = start_app(env, cwd, **context)
+    stdout, stderr = process.communicate(timeout=300)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+@pytest.fixture(scope="session")
+def synthesized_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Path]]:
+    """`synthesized_app("aws")`: the cloud assembly app.py writes for that target, with a stand-in
+    bundle and the asset bucket `test-assets` (used by the local target only). The first call
+    starts both targets' synths side by side; each runs once per session."""
+    bundle = tmp_path_factory.mktemp("bundle")
+    (bundle / "marker.py").write_text("# stands in for the real bundle\n")
+    running: dict[str, tuple[subprocess.Popen, Path]] = {}
+    done: dict[str, Path] = {}
+
+    def synthesize(target: str) -> Path:
+        if not running and not done:
+            for name in TARGETS:
+                out = tmp_path_factory.mktemp(f"cdk.out-{name}")
+                env = {"SAGA_LAMBDA_ASSET": str(bundle), "SAGA_ASSET_BUCKET": "test-assets", "CDK_OUTDIR": str(out)}
+                running[name] = (start_app(env, target=name), out)
+        if target not in done:
+            process, out = running.pop(target)
+            _, stderr = process.communicate(timeout=300)
+            assert process.returncode == 0, stderr[-3000:]
+            done[target] = out
+        return done[target]
+
+    yield synthesize
+    for process, _ in running.values():  # a target no test asked for
+        process.kill()
+        process.communicate()
 
 
 # --- fixtures over the `template` fixture of the test module ---------------------------------
