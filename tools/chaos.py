@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import requests
+from botocore.exceptions import ClientError
 from rich.table import Table
 
 from shared import contract
@@ -101,9 +102,15 @@ def kill(style: str, order_id: str, within: float = 10.0) -> bool:
         status = machine.execution_status(name)
         if status == "RUNNING":
             arn = machine.execution_arn(name)
-            aws.client("stepfunctions").stop_execution(executionArn=arn, cause="chaos: killed mid-way")
-            return True
-        if status is not None:
+            try:
+                aws.client("stepfunctions").stop_execution(executionArn=arn, cause="chaos: killed mid-way")
+                return True
+            except ClientError as error:
+                # LocalStack answers InternalError to a stop that comes before the execution's
+                # worker is set up: try again until the deadline.
+                if error.response["Error"]["Code"] != "InternalError":
+                    raise
+        elif status is not None:
             return False
         time.sleep(0.05)  # the outbox relay has not started it yet
     return False
