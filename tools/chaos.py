@@ -94,9 +94,10 @@ def recovery_wait(style: str) -> float:
     return stuck_after + 2 * RECONCILER_PERIOD + 30
 
 
-def kill(style: str, order_id: str, within: float = 10.0) -> bool:
+def kill(style: str, order_id: str, within: float = 60.0) -> bool:
     """Stop the order's execution as soon as it runs (orchestration): True if it was stopped
-    mid-way, False if it had ended before it could be (or never started within `within` s)."""
+    mid-way, False if it had ended before it could be (or never started within `within` s: with
+    faults in the outbox relay, the stream's retries back off for tens of seconds)."""
     machine, name, deadline = aws.state_machine(), execution_name(order_id), time.monotonic() + within
     while time.monotonic() < deadline:
         status = machine.execution_status(name)
