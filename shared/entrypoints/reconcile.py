@@ -1,6 +1,7 @@
 """The reconciler, for both styles: run every minute by a schedule, it finds orders whose saga
-stopped moving and drives each to an end (shared.recovery), then reports the age of the stalest
-open order as a metric. Each style's reconcile handler is this, given its own SagaDriver."""
+stopped moving and drives each to an end (shared.recovery), then reports two metrics: the age of
+the oldest open order (since it was placed) and the number of orders parked for a person. Each
+style's reconcile handler is this, given its own SagaDriver."""
 
 from __future__ import annotations
 
