@@ -43,9 +43,15 @@ def state_machine_starter() -> StepFunctionsStarter:
 def run_step(step: Callable[..., Message], event: Message) -> Message:
     """Run a saga step with the adapters it asks for: every step gets the store, the payment
     steps the ledger too."""
-    if "ledger" in inspect.signature(step).parameters:
+    if _wants_ledger(step):
         return step(event, saga_store(), payment_ledger())
     return step(event, saga_store())
+
+
+@cache
+def _wants_ledger(step: Callable[..., Message]) -> bool:
+    # Read once per step and warm process, not on every invocation.
+    return "ledger" in inspect.signature(step).parameters
 
 
 @cache
