@@ -21,10 +21,10 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
 
 install: ## set up everything: venvs, Node tools, embedded LocalStack (idempotent)
-	@bash tools/install.sh
+	@bash tools/dev/install.sh
 
 bundle: install ## build the Lambda code asset (build/lambda)
-	@$(PY) -m tools.bundle_lambda
+	@$(PY) -m tools.dev.bundle
 
 synth: bundle ## synthesize both stacks into cdk.out (offline; TARGET=local|aws)
 	@node_modules/.bin/cdk synth --quiet --no-notices -c target=$(TARGET) && echo "synthesized ($(TARGET)): cdk.out"
@@ -33,55 +33,55 @@ up: install ## start LocalStack in the background (LOCALSTACK=embedded|docker)
 ifeq ($(LOCALSTACK),docker)
 	@docker compose up -d --wait && echo "LocalStack (docker) ready on 127.0.0.1:4566"
 else
-	@$(PY) -m tools.localstack up
+	@$(PY) -m tools.dev.localstack up
 endif
 
 down: ## stop LocalStack
 ifeq ($(LOCALSTACK),docker)
 	@docker compose down
 else
-	@$(PY) -m tools.localstack down
+	@$(PY) -m tools.dev.localstack down
 endif
 
 status: ## is LocalStack running?
-	@$(PY) -m tools.localstack status
+	@$(PY) -m tools.dev.localstack status
 
 deploy-orchestration: install ## deploy the Step Functions style (bundles the Lambda code first)
-	@$(PY) -m tools.deploy deploy --target $(TARGET) orchestration
+	@$(PY) -m tools.dev.deploy deploy --target $(TARGET) orchestration
 
 deploy-choreography: install ## deploy the EventBridge style
-	@$(PY) -m tools.deploy deploy --target $(TARGET) choreography
+	@$(PY) -m tools.dev.deploy deploy --target $(TARGET) choreography
 
 deploy: install ## deploy both styles
-	@$(PY) -m tools.deploy deploy --target $(TARGET) orchestration choreography
+	@$(PY) -m tools.dev.deploy deploy --target $(TARGET) orchestration choreography
 
 destroy: ## remove both stacks
-	@$(PY) -m tools.deploy destroy --target $(TARGET) orchestration choreography
+	@$(PY) -m tools.dev.deploy destroy --target $(TARGET) orchestration choreography
 
 trigger: ## run orders: STYLE=orchestration|choreography SCENARIO=happy|out-of-stock|declined|undeliverable
-	@$(PY) -m tools.trigger $(if $(STYLE),--style $(STYLE)) $(if $(SCENARIO),--scenario $(SCENARIO))
+	@$(PY) -m tools.operator.trigger $(if $(STYLE),--style $(STYLE)) $(if $(SCENARIO),--scenario $(SCENARIO))
 
 compare: ## trace both styles on the scenarios (or ORDERS="style:id ..."), print the comparison, write report/
-	@$(PY) -m tools.compare $(if $(ORDERS),--orders $(ORDERS)) $(ARGS)
+	@$(PY) -m tools.analysis.compare $(if $(ORDERS),--orders $(ORDERS)) $(ARGS)
 
 chaos: ## faults, duplicates, killed sagas and concurrency on both styles; N=orders SEED= RATE=fault rate KILL=share killed
-	@$(PY) -m tools.chaos --orders $(or $(N),40) --seed $(or $(SEED),7) --fault-rate $(or $(RATE),0.2) --kill $(or $(KILL),0.1)
+	@$(PY) -m tools.analysis.chaos --orders $(or $(N),40) --seed $(or $(SEED),7) --fault-rate $(or $(RATE),0.2) --kill $(or $(KILL),0.1)
 
 stuck: ## the operator's view: open orders, orders waiting for a person, DLQ depth, alarms (JSON=1 for JSON)
-	@$(PY) -m tools.stuck $(if $(STYLE),--style $(STYLE)) $(if $(JSON),--json)
+	@$(PY) -m tools.operator.stuck $(if $(STYLE),--style $(STYLE)) $(if $(JSON),--json)
 
 dlq: ## list the dead-letter queues (STYLE=); `make dlq ACTION=redrive` sends them back
-	@$(PY) -m tools.dlq $(or $(ACTION),list) $(if $(STYLE),--style $(STYLE))
+	@$(PY) -m tools.operator.dlq $(or $(ACTION),list) $(if $(STYLE),--style $(STYLE))
 
 faults: ## inject faults into deployed steps: RATE=0.3 [STYLE=…]; RATE=0 switches them off
-	@$(PY) -m tools.faults $(if $(filter 0,$(or $(RATE),0)),clear,set --rate $(RATE)) $(if $(STYLE),--style $(STYLE))
+	@$(PY) -m tools.operator.faults $(if $(filter 0,$(or $(RATE),0)),clear,set --rate $(RATE)) $(if $(STYLE),--style $(STYLE))
 
 bench: ## benchmark both styles: latency, throughput, hand-offs, memory (ORDERS=, CONCURRENCY=1,4,16, QUICK=1); writes bench/results/
-	@$(PY) -m tools.bench $(if $(ORDERS),--orders $(ORDERS)) $(if $(CONCURRENCY),--concurrency $(CONCURRENCY)) $(if $(QUICK),--quick)
+	@$(PY) -m tools.analysis.bench $(if $(ORDERS),--orders $(ORDERS)) $(if $(CONCURRENCY),--concurrency $(CONCURRENCY)) $(if $(QUICK),--quick)
 
 demo: up deploy ## the whole show: LocalStack up, both styles deployed, scenarios run, records and traces compared
-	@$(PY) -m tools.demo
-	@$(PY) -m tools.compare
+	@$(PY) -m tools.operator.demo
+	@$(PY) -m tools.analysis.compare
 
 lint: ## ruff (lint + format check) on the Python code, mypy on the runtime and CDK packages (pyproject.toml)
 	@$(PY) -m ruff check .

@@ -39,8 +39,8 @@ def main() -> None:
     import aws_cdk as cdk
     from aws_cdk import aws_lambda as lambda_
 
-    from choreography.stack import ChoreographyStack
-    from orchestration.stack import OrchestrationStack
+    from choreography.infra.stack import ChoreographyStack
+    from orchestration.infra.stack import OrchestrationStack
     from shared.contract import CHOREOGRAPHY, ORCHESTRATION, STACKS
     from shared.infra.nag import check_with_cdk_nag
     from shared.infra.target import Target, TargetError

@@ -1,5 +1,5 @@
 """Fault injection, to show the saga's guarantees hold when steps fail. Off unless a function's
-environment sets SAGA_FAULT_RATE or SAGA_DROP_RATE (0 to 1; `python -m tools.faults` and
+environment sets SAGA_FAULT_RATE or SAGA_DROP_RATE (0 to 1; `python -m tools.operator.faults` and
 `make chaos` set them on deployed functions).
 
 SAGA_FAULT_RATE: an invocation fails with about that probability, at one of two points (half

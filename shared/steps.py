@@ -170,7 +170,7 @@ def release_inventory(event: PaymentFailed | PaymentRefunded | StepFailed, store
 
 def outcomes(step: Callable[..., object]) -> tuple[type[Message], ...]:
     """The events `step` may answer with: the members of its return annotation. Choreography lets
-    a step's function publish these and no others (choreography.stack)."""
+    a step's function publish these and no others (choreography.infra.stack)."""
     answer = get_type_hints(step)["return"]
     found = get_args(answer) or (answer,)
     if not all(isinstance(event, type) and issubclass(event, Message) for event in found):

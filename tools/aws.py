@@ -20,7 +20,7 @@ from shared.adapters.ledger import DynamoPaymentLedger
 from shared.adapters.stepfunctions import StepFunctionsStarter
 from shared.contract import STACKS
 from shared.contract import STYLES as STYLES  # every tool's styles: `aws.STYLES`
-from tools.localstack.server import healthy
+from tools.dev.localstack.server import healthy
 
 ENDPOINT = os.environ.get("LOCALSTACK_ENDPOINT", "http://127.0.0.1:4566")
 REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")

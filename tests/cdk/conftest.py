@@ -36,7 +36,7 @@ def _app(**context: object) -> App:
 
 def orchestration(**context: object) -> Template:
     """The orchestration stack's template, with extra CDK context if given (`stuckAfterSeconds`)."""
-    from orchestration.stack import OrchestrationStack
+    from orchestration.infra.stack import OrchestrationStack
 
     app = _app(**context)
     stack = OrchestrationStack(app, "SagaOrchestration", lambda_code=lambda_.Code.from_inline(INLINE_CODE))
@@ -45,7 +45,7 @@ def orchestration(**context: object) -> Template:
 
 def choreography(**context: object) -> Template:
     """The choreography stack's template, with extra CDK context if given."""
-    from choreography.stack import ChoreographyStack
+    from choreography.infra.stack import ChoreographyStack
 
     app = _app(**context)
     stack = ChoreographyStack(app, "SagaChoreography", lambda_code=lambda_.Code.from_inline(INLINE_CODE))

@@ -89,8 +89,8 @@ def _canary(app: App) -> None:
 
 @pytest.fixture(scope="module", params=TARGETS)
 def nag(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> NagRun:
-    from choreography.stack import ChoreographyStack
-    from orchestration.stack import OrchestrationStack
+    from choreography.infra.stack import ChoreographyStack
+    from orchestration.infra.stack import OrchestrationStack
     from shared.infra.nag import check_with_cdk_nag
 
     outdir = tmp_path_factory.mktemp("cdk.out")

@@ -247,7 +247,7 @@ def test_saga_timeout_outlasts_the_worst_case_retry_budget(template: Template, d
 
 
 def test_module_constants_state_the_same_numbers() -> None:
-    from orchestration import stack
+    from orchestration.infra import stack
 
     assert stack.WORST_CASE_SECONDS == WORST_CASE_SECONDS
     assert stack.SAGA_TIMEOUT.to_seconds() == SAGA_TIMEOUT_SECONDS

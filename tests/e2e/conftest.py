@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tools import aws
-from tools.localstack.server import healthy
+from tools.dev.localstack.server import healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,15 +24,15 @@ def run_tool(*args: str) -> None:
 def localstack():
     started = not healthy(aws.ENDPOINT)
     if started:
-        run_tool("tools.localstack", "up")
+        run_tool("tools.dev.localstack", "up")
     yield aws.ENDPOINT
     if started:
-        run_tool("tools.localstack", "down")
+        run_tool("tools.dev.localstack", "down")
 
 
 @pytest.fixture(scope="session")
 def deployed(localstack):
-    run_tool("tools.deploy", "deploy", *aws.STYLES)
+    run_tool("tools.dev.deploy", "deploy", *aws.STYLES)
     aws.outputs.cache_clear()
     return {style: aws.outputs(style) for style in aws.STYLES}
 

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from tools import aws
-from tools.bench import report, run
-from tools.bench.stats import FIGURES
+from tools.analysis.bench import report, run
+from tools.analysis.bench.stats import FIGURES
 
 ORDERS, CONCURRENCY = 3, 2
 

@@ -6,7 +6,9 @@ import time
 
 import pytest
 
-from tools import aws, chaos, dlq, trigger
+from tools import aws
+from tools.analysis import chaos
+from tools.operator import dlq, trigger
 
 
 def test_a_malformed_event_is_parked_in_the_dlq_and_changes_nothing(deployed):

@@ -14,13 +14,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def report(deployed, tmp_path_factory):
-    """One run of `python -m tools.compare` over the four scenarios, as its JSON trace model."""
+    """One run of `python -m tools.analysis.compare` over the four scenarios, as its JSON trace model."""
     out = tmp_path_factory.mktemp("compare")
     result = subprocess.run(
         [
             sys.executable,
             "-m",
-            "tools.compare",
+            "tools.analysis.compare",
             "--no-warmup",
             "--json",
             str(out / "compare.json"),
@@ -145,7 +145,7 @@ def test_given_order_ids_are_traced_again(report):
     happy = report["comparisons"]["happy"]
     ids = [f"{style}:{happy['traces'][style]['order_id']}" for style in STYLES]
     result = subprocess.run(
-        [sys.executable, "-m", "tools.compare", "--json", "-", "--html", "/dev/null", "--orders", *ids],
+        [sys.executable, "-m", "tools.analysis.compare", "--json", "-", "--html", "/dev/null", "--orders", *ids],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -160,7 +160,7 @@ def test_given_order_ids_are_traced_again(report):
 
 def test_an_unknown_order_is_one_line_and_a_non_zero_exit(deployed):
     result = subprocess.run(
-        [sys.executable, "-m", "tools.compare", "--orders", "choreography:no-such-order"],
+        [sys.executable, "-m", "tools.analysis.compare", "--orders", "choreography:no-such-order"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -8,8 +8,10 @@ import pytest
 import requests
 
 from shared.contract import STEP_DONE
-from tools import aws, chaos, trigger
-from tools.compare.lambda_logs import records_of
+from tools import aws
+from tools.analysis import chaos
+from tools.analysis.compare.lambda_logs import records_of
+from tools.operator import trigger
 
 ORDERS, UNITS = 8, 3
 

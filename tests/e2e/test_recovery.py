@@ -12,7 +12,8 @@ from decimal import Decimal
 import pytest
 
 from shared.domain.order import Order, Status
-from tools import aws, trigger
+from tools import aws
+from tools.operator import trigger
 
 # The reconciler runs every minute: a planted order must be finished within a few periods.
 RECOVERY_TIMEOUT = 200
@@ -92,7 +93,10 @@ def test_the_operators_view_lists_open_and_parked_orders(deployed):
         failure_reason="card declined",
     )
     shown = subprocess.run(
-        [sys.executable, "-m", "tools.stuck", "--style", style, "--json"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "tools.operator.stuck", "--style", style, "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     [view] = json.loads(shown.stdout)
     assert parked.order_id in [r["orderId"] for r in view["needsAttention"]]

@@ -6,8 +6,9 @@ import uuid
 import pytest
 import requests
 
-from tools import aws, trigger
-from tools.scenarios import SCENARIOS, Scenario
+from tools import aws
+from tools.operator import trigger
+from tools.operator.scenarios import SCENARIOS, Scenario
 
 
 @pytest.mark.parametrize("style", aws.STYLES)

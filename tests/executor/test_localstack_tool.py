@@ -1,4 +1,4 @@
-"""tools.localstack: environment, failure messages and offline DynamoDB seeding.
+"""tools.dev.localstack: environment, failure messages and offline DynamoDB seeding.
 
 State paths are redirected to tmp dirs, so these tests never touch a LocalStack that a
 developer has running."""
@@ -15,8 +15,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tools.localstack import __main__ as cli  # noqa: E402
-from tools.localstack import dynamodb, paths, server  # noqa: E402
+from tools.dev.localstack import __main__ as cli  # noqa: E402
+from tools.dev.localstack import dynamodb, paths, server  # noqa: E402
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_missing_venv_says_what_to_run(state, monkeypatch, capsys):
         probe.bind(("127.0.0.1", 0))
         monkeypatch.setenv("LOCALSTACK_PORT", str(probe.getsockname()[1]))
     assert cli.main(["up"]) == 1
-    assert "run tools/setup_localstack.sh" in capsys.readouterr().err
+    assert "run tools/dev/setup_localstack.sh" in capsys.readouterr().err
 
 
 def test_status_and_down_when_not_running(state, capsys):

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tools.bench import handlers, report, run, stats
-from tools.bench.handlers import OrderMarks, marks_from
-from tools.bench.load import OrderRun
-from tools.bench.model import BenchResult, Config, Machine, Usage
-from tools.compare import capture as compare_capture
+from tools.analysis.bench import handlers, report, run, stats
+from tools.analysis.bench.handlers import OrderMarks, marks_from
+from tools.analysis.bench.load import OrderRun
+from tools.analysis.bench.model import BenchResult, Config, Machine, Usage
+from tools.analysis.compare import capture as compare_capture
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "traces"
 

@@ -1,10 +1,10 @@
-"""tools.deploy with `--target aws`: deploys nothing, touches no LocalStack, prints the commands."""
+"""tools.dev.deploy with `--target aws`: deploys nothing, touches no LocalStack, prints the commands."""
 
 from __future__ import annotations
 
 import pytest
 
-from tools import deploy
+from tools.dev import deploy
 
 
 @pytest.fixture(autouse=True)
@@ -14,7 +14,7 @@ def no_localstack(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(deploy.aws, "require_localstack", refuse)
     monkeypatch.setattr(deploy, "cdk", refuse)
-    monkeypatch.setattr(deploy.bundle_lambda, "main", refuse)
+    monkeypatch.setattr(deploy.bundle, "main", refuse)
 
 
 def run(monkeypatch: pytest.MonkeyPatch, *argv: str) -> str:

@@ -1,7 +1,7 @@
 from decimal import Decimal
 
 from shared.domain.payment import Entry, LedgerEntry
-from tools.invariants import violations
+from tools.analysis.invariants import violations
 
 
 def record(status, quantity=1, customer="CUST-1", **fields):

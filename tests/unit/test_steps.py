@@ -505,7 +505,7 @@ def test_no_step_touches_an_order_parked_for_a_person(store, ledger, step):
 
 
 def test_each_step_names_the_events_it_answers_with():
-    # choreography.stack lets each step's function publish these and no others.
+    # choreography.infra.stack lets each step's function publish these and no others.
     assert {name: [e.__name__ for e in steps.outcomes(getattr(steps, name))] for name in ROUTES} == {
         "reserve_inventory": ["InventoryReserved", "InventoryFailed"],
         "charge_payment": ["PaymentCharged", "PaymentFailed"],

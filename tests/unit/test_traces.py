@@ -1,7 +1,7 @@
 """Trace builders, comparison, cost and rendering of `make compare`, on recorded captures.
 
 The fixtures in tests/fixtures/traces/ were captured from real runs on LocalStack
-(`python -m tools.compare --no-warmup --captures DIR`, then renamed <style>-<scenario>.json): the
+(`python -m tools.analysis.compare --no-warmup --captures DIR`, then renamed <style>-<scenario>.json): the
 Step Functions history, the event tap and the Lambda log events (create_order, start_saga, the
 steps) of one order per style and scenario, in the formats AWS returns them. The expectations
 below are written out by hand from what each scenario must do, not derived from the code.
@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from tools.compare import capture, console, eventbus, lambda_logs, prices, report, stepfunctions, svg
-from tools.compare.__main__ import arguments, pair
-from tools.compare.comparison import align, compare
-from tools.compare.model import Capture, Trace
-from tools.compare.records import differences, same_outcome
-from tools.compare.traces import build, scenario_of
+from tools.analysis.compare import capture, console, eventbus, lambda_logs, prices, report, stepfunctions, svg
+from tools.analysis.compare.__main__ import arguments, pair
+from tools.analysis.compare.comparison import align, compare
+from tools.analysis.compare.model import Capture, Trace
+from tools.analysis.compare.records import differences, same_outcome
+from tools.analysis.compare.traces import build, scenario_of
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "traces"
 SCENARIOS = ("happy", "out-of-stock", "declined", "undeliverable")
@@ -616,7 +616,7 @@ def test_console_shows_the_undeliverable_scenario_with_two_compensations(compari
 def test_json_output_round_trips(comparisons):
     from pydantic import TypeAdapter
 
-    from tools.compare.comparison import Comparison
+    from tools.analysis.compare.comparison import Comparison
 
     adapter = TypeAdapter(list[Comparison])
     again = adapter.validate_json(adapter.dump_json(comparisons))

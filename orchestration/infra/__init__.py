@@ -1,0 +1,1 @@
+"""The Step Functions style's CDK side: its stack. Not shipped to Lambda (tools/dev/bundle.py)."""

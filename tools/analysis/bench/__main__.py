@@ -1,0 +1,3 @@
+from tools.analysis.bench.run import main
+
+main()

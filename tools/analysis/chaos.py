@@ -1,0 +1,252 @@
+"""Randomized resilience run on the deployed stacks: many orders against low stock, with faults
+injected into every step (the outbox relay and the compensations included), duplicate
+deliveries, and sagas killed mid-way, then every guarantee checked on the orders, the stock and
+the payment ledger.
+
+    python -m tools.analysis.chaos [--orders 40] [--seed 7] [--fault-rate 0.2] [--duplicates 0.25] [--kill 0.1]
+
+Faults: each step invocation fails with about `--fault-rate`, half before its write and half
+after it (a lost answer: after a charge, a refund, a start). Killed sagas (`--kill`, a share):
+orchestration stops that share of the orders' executions as soon as they run; choreography drops
+that share of step outcomes on the bus (each step's outcome, with that probability). Only the
+reconciler can finish those, so with `--kill` the run waits up to
+the deployment's stuck-order deadline plus two reconciler periods.
+
+The seed fixes the orders (scenario mix, quantities), which are delivered twice and which
+executions are stopped; the fault draws happen inside the Lambdas. Exits non-zero on any
+invariant violation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import requests
+from botocore.exceptions import ClientError
+from rich.table import Table
+
+from shared import contract
+from shared.adapters.stepfunctions import execution_name
+from shared.domain.order import Order
+from shared.events import OrderCreated
+from shared.faults import TransientFault
+from shared.steps import outcome_event
+from tools import aws
+from tools.analysis import invariants
+from tools.console import console
+from tools.operator import faults, trigger
+from tools.operator.scenarios import SCENARIOS
+
+MIX = (("happy", 6), ("declined", 2), ("out-of-stock", 1), ("undeliverable", 1))
+RECONCILER_PERIOD = 60
+
+
+@dataclass
+class ChaosResult:
+    style: str
+    orders: int
+    stock_before: int
+    stock_after: int = 0
+    duplicates: int = 0
+    faults: int = 0
+    killed: int = 0
+    records: list[dict] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+
+    @property
+    def compensations(self) -> int:
+        return sum(r["status"] == invariants.RELEASED for r in self.records)
+
+    @property
+    def refunds(self) -> int:
+        return sum(bool(r.get("refundId")) for r in self.records)
+
+    @property
+    def recovered(self) -> int:
+        return sum(bool(r.get("recoveryAttempts")) for r in self.records)
+
+
+def plan(rng: random.Random, orders: int, sku: str) -> list[dict]:
+    names = rng.choices([n for n, _ in MIX], weights=[w for _, w in MIX], k=orders)
+    bodies = []
+    for name in names:
+        body = dict(SCENARIOS[name].order, quantity=rng.randint(1, 3), amount=round(rng.uniform(5, 500), 2))
+        if name != "out-of-stock":
+            body["sku"] = sku
+        bodies.append(body)
+    return bodies
+
+
+def deliver_again(style: str, record: dict) -> None:
+    """The saga's start delivered a second time, as at-least-once delivery may, through the
+    style's own starter."""
+    aws.starter(style).start(outcome_event(Order.from_record(record), OrderCreated))
+
+
+def recovery_wait(style: str) -> float:
+    """The deployment's stuck-order deadline plus two reconciler periods (and some slack)."""
+    name = aws.outputs(style)["ReconcilerFunctionName"]
+    config = aws.client("lambda").get_function_configuration(FunctionName=name)
+    stuck_after = float(config["Environment"]["Variables"][contract.STUCK_AFTER_VARIABLE])
+    return stuck_after + 2 * RECONCILER_PERIOD + 30
+
+
+def kill(style: str, order_id: str, within: float = 60.0) -> bool:
+    """Stop the order's execution as soon as it runs (orchestration): True if it was stopped
+    mid-way, False if it had ended before it could be (or never started within `within` s: with
+    faults in the outbox relay, the stream's retries back off for tens of seconds)."""
+    machine, name, deadline = aws.state_machine(), execution_name(order_id), time.monotonic() + within
+    while time.monotonic() < deadline:
+        status = machine.execution_status(name)
+        if status == "RUNNING":
+            arn = machine.execution_arn(name)
+            try:
+                aws.client("stepfunctions").stop_execution(executionArn=arn, cause="chaos: killed mid-way")
+                return True
+            except ClientError as error:
+                # LocalStack answers InternalError to a stop that comes before the execution's
+                # worker is set up: try again until the deadline.
+                if error.response["Error"]["Code"] != "InternalError":
+                    raise
+        elif status is not None:
+            return False
+        time.sleep(0.05)  # the outbox relay has not started it yet
+    return False
+
+
+def count_faults(style: str, since_ms: int) -> tuple[int, int]:
+    """(faults injected, outcome events dropped) in the style's functions since `since_ms`."""
+    injected, faults_seen, dropped = f"{TransientFault.__name__}: {contract.INJECTED_FAULT}", 0, 0
+    for step in faults.STEPS:
+        messages = [e["message"] for e in aws.log_events(aws.log_group(style, step), since_ms=since_ms)]
+        faults_seen += sum(injected in m for m in messages)
+        dropped += sum(contract.OUTCOME_DROPPED in m for m in messages)
+    return faults_seen, dropped
+
+
+def run(
+    style: str,
+    orders: int,
+    seed: int,
+    fault_rate: float,
+    duplicate_share: float,
+    kill_share: float = 0.0,
+    timeout: float = 120,
+) -> ChaosResult:
+    rng = random.Random(f"{seed}-{style}")
+    result = ChaosResult(style, orders, stock_before=max(1, orders // 2))
+    sku = trigger.stocked_sku(style, result.stock_before, prefix="CHAOS")
+    bodies = plan(rng, orders, sku)
+    since_ms = int(time.time() * 1000) - 1000
+    drop = kill_share if style == contract.CHOREOGRAPHY else 0
+    faults.set_rate(style, fault_rate)
+    faults.set_rate(style, drop, variable=faults.DROP_RATE)
+    try:
+        doomed = set(rng.sample(range(orders), k=int(orders * kill_share))) if not drop else set()
+
+        def place(numbered: tuple[int, dict]) -> tuple[requests.Response, bool]:
+            answer = trigger.place_order(style, numbered[1])
+            killed = numbered[0] in doomed and answer.status_code == 201 and kill(style, answer.json()["orderId"])
+            return answer, killed
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            placed = list(pool.map(place, enumerate(bodies)))
+        answers = [answer for answer, _ in placed]
+        result.killed = sum(killed for _, killed in placed)
+        order_ids = [a.json()["orderId"] for a in answers if a.status_code == 201]
+        refused = [f"{a.status_code} {a.text[:120]}" for a in answers if a.status_code != 201]
+        twice = rng.sample(order_ids, k=int(len(order_ids) * duplicate_share))
+        for record in settle(style, twice, timeout):
+            deliver_again(style, record)
+        result.duplicates = len(twice)
+        result.records = settle(style, order_ids, timeout + (recovery_wait(style) if kill_share else 0))
+    finally:
+        faults.set_rate(style, 0)
+        faults.set_rate(style, 0, variable=faults.DROP_RATE)
+    result.stock_after = trigger.stock(style, sku)
+    injected, dropped = count_faults(style, since_ms)
+    result.faults, result.killed = injected, result.killed + dropped
+    ledger = aws.ledger(style)
+    entries = {oid: ledger.entries(oid) for oid in order_ids}
+    result.violations = invariants.violations(result.records, result.stock_before, result.stock_after, entries)
+    if refused:
+        result.violations.append(f"{len(refused)} orders refused by the API: {'; '.join(refused)}")
+    return result
+
+
+def settle(style: str, order_ids: list[str], timeout: float) -> list[dict]:
+    """Each order's record once terminal, or as it stands when the shared deadline passes."""
+    deadline = time.monotonic() + timeout
+    records = []
+    for oid in order_ids:
+        try:
+            records.append(trigger.wait_for_terminal(style, oid, max(1.0, deadline - time.monotonic())))
+        except trigger.TriggerFailed:
+            records.append(aws.read_order(style, oid))
+    return records
+
+
+def report(results: list[ChaosResult]) -> None:
+    table = Table(title="chaos: invariants under faults, duplicates, killed sagas and concurrency")
+    columns = (
+        "style",
+        "orders",
+        "faults injected",
+        "sagas killed",
+        "duplicates",
+        "recovered by reconciler",
+        "refunds",
+        "compensations",
+        "stock before → after",
+        "violations",
+    )
+    for column in columns:
+        table.add_column(column)
+    for r in results:
+        table.add_row(
+            r.style,
+            str(r.orders),
+            str(r.faults),
+            str(r.killed),
+            str(r.duplicates),
+            str(r.recovered),
+            str(r.refunds),
+            str(r.compensations),
+            f"{r.stock_before} → {r.stock_after}",
+            f"[{'red' if r.violations else 'green'}]{len(r.violations)}",
+        )
+    out = console()
+    out.print(table)
+    for r in results:
+        for violation in r.violations:
+            out.print(f"[red]{r.style}: {violation}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--fault-rate", type=float, default=0.2)
+    parser.add_argument("--duplicates", type=float, default=0.25, help="share of orders delivered twice")
+    parser.add_argument("--kill", type=float, default=0.0, help="share of sagas killed mid-way")
+    parser.add_argument("--style", choices=aws.STYLES, action="append")
+    args = parser.parse_args()
+    for name, value in (("--fault-rate", args.fault_rate), ("--duplicates", args.duplicates), ("--kill", args.kill)):
+        if not 0 <= value <= 1:
+            parser.error(f"{name} must be between 0 and 1")
+    if args.orders < 1:
+        parser.error("--orders must be at least 1")
+    results = [
+        run(s, args.orders, args.seed, args.fault_rate, args.duplicates, args.kill) for s in args.style or aws.STYLES
+    ]
+    report(results)
+    sys.exit(1 if any(r.violations for r in results) else 0)
+
+
+if __name__ == "__main__":
+    main()

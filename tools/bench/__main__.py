@@ -1,3 +1,0 @@
-from tools.bench.run import main
-
-main()

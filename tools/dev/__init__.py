@@ -1,0 +1,1 @@
+"""The plumbing: the embedded LocalStack, install scripts, the Lambda bundle, deploy."""

@@ -1,0 +1,1 @@
+"""What someone running the saga uses: `make trigger`, `make dlq`, `make faults`, `make stuck`, `make demo`."""
