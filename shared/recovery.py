@@ -56,6 +56,7 @@ class Action(StrEnum):
     LEFT = "left running"
     RESUMED = "resumed"
     PARKED = "parked for a person"
+    FAILED = "failed"  # the attempt raised: tried again next round (the claim counts as one attempt)
 
 
 class SagaDriver(Protocol):
@@ -79,6 +80,10 @@ class Round:
     recoveries: list[Recovery]
     oldest_open_seconds: float  # since the oldest open order was placed (0: none open)
     needing_attention: int  # orders parked for a person
+
+    @property
+    def failures(self) -> list[Recovery]:
+        return [r for r in self.recoveries if r.action is Action.FAILED]
 
 
 def waiting_on(order: Order) -> Message:
@@ -108,6 +113,8 @@ def reconcile(
             recoveries.append(_recover(store, driver, order, max_attempts))
         except StaleOrder:
             continue  # it moved while we looked: not stuck
+        except Exception as error:  # one order's failure must not stop the others' recovery
+            recoveries.append(Recovery(order.order_id, order.status, Action.FAILED, f"{type(error).__name__}: {error}"))
     # Age since the order was placed, not since it last moved: every recovery attempt counts as a
     # move, so an order the reconciler keeps resuming would never look old.
     oldest = min((o.created_at for o in open_orders), default=None)

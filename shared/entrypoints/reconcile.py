@@ -14,6 +14,10 @@ from ..contract import ORDER_RECOVERED, STUCK_AFTER_VARIABLE
 from .runtime import logger, metrics, saga_store
 
 
+class RecoveryFailed(Exception):
+    """Some orders could not be recovered this round (each is logged with why)."""
+
+
 def settings() -> tuple[timedelta, int]:
     stuck_after = float(os.environ.get(STUCK_AFTER_VARIABLE) or 0) or None
     attempts = int(os.environ.get("MAX_RECOVERY_ATTEMPTS") or recovery.DEFAULT_MAX_ATTEMPTS)
@@ -26,11 +30,16 @@ def reconcile_handler(driver: Callable[[], recovery.SagaDriver]):
         stuck_after, max_attempts = settings()
         done = recovery.reconcile(saga_store(), driver(), datetime.now(UTC), stuck_after, max_attempts)
         for r in done.recoveries:
-            logger.info(
+            log = logger.error if r.action is recovery.Action.FAILED else logger.info
+            log(
                 ORDER_RECOVERED,
                 extra={"orderId": r.order_id, "status": str(r.status), "action": str(r.action), "detail": r.detail},
             )
         metrics().report(done.oldest_open_seconds, done.needing_attention)
+        if done.failures:
+            # After every order had its turn and the metrics are out: the failed invocation is what
+            # the ReconcilerErrors alarm counts; the failed orders are tried again next round.
+            raise RecoveryFailed(f"{len(done.failures)} of {len(done.recoveries)} recoveries failed")
         return {
             "recovered": len(done.recoveries),
             "oldestOpenSeconds": round(done.oldest_open_seconds, 1),

@@ -16,8 +16,10 @@ from choreography.handlers import reserve_inventory as c_reserve
 from choreography.handlers import start_saga as c_start
 from orchestration.handlers import reconcile as o_reconcile
 from orchestration.handlers import start_saga as o_start
+from shared.adapters.eventbridge import EventBusDriver
 from shared.adapters.metrics import NAMESPACE, OLDEST_OPEN_ORDER_AGE, ORDERS_NEEDING_ATTENTION
 from shared.domain.order import Order, Status
+from shared.entrypoints.reconcile import RecoveryFailed
 from shared.entrypoints.runtime import saga_store
 from tests.unit.lambda_events import LambdaContext, bus_event, stream_event
 
@@ -165,3 +167,25 @@ def test_a_parked_order_is_left_alone_by_late_deliveries(tables, bus):
     detail = {"orderId": parked.order_id, "customerId": "CUST-1", "sku": "SKU-1", "quantity": 2, "amount": 19.99}
     assert invoke(c_reserve, bus_event("OrderCreated", "saga.orders", detail)) is None
     assert bus.events() == [] and saga_store().stock("SKU-1") == 5
+
+
+def test_a_recovery_that_fails_fails_the_round_after_every_order_had_its_turn(tables, bus, reconciler_env, monkeypatch):
+    monkeypatch.setenv("SAGA_STYLE", "choreography")
+    first = stored(minutes_ago=30)
+    second = stored(minutes_ago=20)
+    publish = EventBusDriver.resume
+    failing = first.order_id
+
+    def resume_or_fail(self, order):
+        if order.order_id == failing:
+            raise RuntimeError("bus unreachable")
+        return publish(self, order)
+
+    monkeypatch.setattr(EventBusDriver, "resume", resume_or_fail)
+    with pytest.raises(RecoveryFailed, match="1 of 2 recoveries failed"):
+        invoke(c_reconcile, {})
+    [event] = bus.events()
+    assert event["detail"]["orderId"] == second.order_id
+    assert saga_store().get(failing).recovery_attempts == 1  # claimed: counts towards parking it
+    metrics = boto3.client("cloudwatch").list_metrics(Namespace=NAMESPACE)["Metrics"]
+    assert {m["MetricName"] for m in metrics} == {OLDEST_OPEN_ORDER_AGE, ORDERS_NEEDING_ATTENTION}

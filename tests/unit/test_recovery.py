@@ -297,3 +297,28 @@ def test_waiting_on_carries_what_the_order_recorded(store):
 
 def test_every_open_status_waits_on_something():
     assert set(recovery.WAITING_ON) == set(OPEN)
+
+
+class FailingFor(ScriptedDriver):
+    """Resumes every saga but the one of `order_id`, whose resume raises."""
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__()
+        self.order_id = order_id
+
+    def resume(self, order: Order) -> str:
+        if order.order_id == self.order_id:
+            raise TimeoutError("read timed out")
+        return super().resume(order)
+
+
+def test_one_failed_recovery_does_not_stop_the_others(store):
+    bad = stored(store, Status.INVENTORY_RESERVED, timedelta(minutes=9))
+    good = stored(store, Status.PAYMENT_CHARGED, timedelta(minutes=8))
+    done = run(store, FailingFor(bad.order_id))
+    assert [(r.order_id, r.action) for r in done.recoveries] == [
+        (bad.order_id, Action.FAILED),
+        (good.order_id, Action.RESUMED),
+    ]
+    assert done.failures == [done.recoveries[0]] and done.failures[0].detail == "TimeoutError: read timed out"
+    assert store.get(bad.order_id).recovery_attempts == 1  # the claim stands: the failure counts as an attempt
