@@ -119,7 +119,7 @@ def reconcile(
     # move, so an order the reconciler keeps resuming would never look old.
     oldest = min((o.created_at for o in open_orders), default=None)
     age = (now - datetime.fromisoformat(oldest)).total_seconds() if oldest else 0.0
-    return Round(recoveries, max(age, 0.0), len(store.orders_needing_attention()))
+    return Round(recoveries, max(age, 0.0), store.count_needing_attention())
 
 
 def _recover(store: SagaStore, driver: SagaDriver, order: Order, max_attempts: int) -> Recovery:

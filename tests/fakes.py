@@ -51,6 +51,9 @@ class InMemorySagaStore:
     def orders_needing_attention(self) -> list[Order]:
         return [o for o in self.orders.values() if o.status is Status.NEEDS_ATTENTION]
 
+    def count_needing_attention(self) -> int:
+        return len(self.orders_needing_attention())
+
     def stock(self, sku: str) -> int:
         return self.stock_by_sku.get(sku, 0)
 

@@ -78,6 +78,18 @@ class DynamoSagaStore:
     def orders_needing_attention(self) -> list[Order]:
         return self._watched(ATTENTION)
 
+    def count_needing_attention(self) -> int:
+        """How many orders are parked, without reading them (the reconciler's metric, every minute)."""
+        pages = self._client.get_paginator("query").paginate(
+            TableName=self._orders,
+            IndexName=WATCH_INDEX,
+            KeyConditionExpression="#watch = :watch",
+            ExpressionAttributeNames={"#watch": WATCH_ATTRIBUTE},
+            ExpressionAttributeValues=item({":watch": ATTENTION}),
+            Select="COUNT",
+        )
+        return sum(page["Count"] for page in pages)
+
     def _watched(self, watch: str, updated_before: str | None = None) -> list[Order]:
         condition = "#watch = :watch" + (" AND updatedAt < :before" if updated_before else "")
         values = {":watch": watch, **({":before": updated_before} if updated_before else {})}

@@ -159,6 +159,13 @@ def test_open_orders_are_the_ones_older_than_the_cutoff_oldest_first(store):
     assert [o.status for o in store.orders_needing_attention()] == [Status.NEEDS_ATTENTION]
 
 
+def test_count_needing_attention_counts_the_parked_orders_only(store):
+    assert store.count_needing_attention() == 0
+    for status in (Status.NEEDS_ATTENTION, Status.NEEDS_ATTENTION, Status.CREATED, Status.SHIPPING_SCHEDULED):
+        store.add(replace(Order.place("CUST-1", "SKU-1", 1, Decimal("1")), status=status))
+    assert store.count_needing_attention() == 2
+
+
 def test_note_stores_the_order_if_nobody_moved_it(store, order):
     noted = order.noted("resumed from CREATED")
     store.note(noted, seen=order)
