@@ -1,18 +1,9 @@
-"""Fixtures for the executor tests (doubles live in executor_fakes.py)."""
+"""Fixtures for the executor tests (helpers live in executor_fakes.py)."""
 
 import textwrap
 from pathlib import Path
 
 import pytest
-
-from executor_fakes import FakeRuntimeEndpoint
-
-
-@pytest.fixture
-def fake_endpoint():
-    endpoint = FakeRuntimeEndpoint()
-    yield endpoint
-    endpoint.close()
 
 
 @pytest.fixture
@@ -29,5 +20,3 @@ def code_dir(tmp_path):
 
     write.root = root
     return write
-
-

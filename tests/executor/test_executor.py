@@ -1,25 +1,21 @@
-"""LocalProcessRuntimeExecutor wired to LocalStack's real ExecutorEndpoint routes.
-
-LocalStack's gateway is replaced by its ROUTER served on a local port, so the callbacks
-take the same code path as in a running LocalStack, without starting LocalStack."""
+"""LocalProcessRuntimeExecutor as LocalStack drives it: start, invoke, stop, with real runtime
+processes; environments of one function version share a bounded pool of them."""
 
 import json
 import threading
+import time
 import uuid
 from types import SimpleNamespace
 
 import pytest
 from executor_fakes import runtime_interpreter
 
-pytest.importorskip("localstack.services.edge", reason="needs .venv-localstack (localstack-core)")
+pytest.importorskip("localstack.services.lambda_", reason="needs .venv-localstack (localstack-core)")
 
-from localstack.services.edge import ROUTER  # noqa: E402
-from localstack.services.lambda_.invocation.executor_endpoint import StatusErrorException  # noqa: E402
-from localstack.services.lambda_.invocation.runtime_executor import LambdaRuntimeException  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
-
-from saga_lambda_executor import executor as executor_module  # noqa: E402
-from saga_lambda_executor.executor import LocalProcessRuntimeExecutor  # noqa: E402
+from localstack.services.lambda_.invocation.executor_endpoint import StatusErrorException
+from localstack.services.lambda_.invocation.runtime_executor import LambdaRuntimeException
+from saga_lambda_executor import executor as executor_module
+from saga_lambda_executor.executor import LocalProcessRuntimeExecutor
 
 HANDLERS = """
 import os, sys, time
@@ -46,18 +42,9 @@ def die(event, context):
 """
 
 
-@pytest.fixture(scope="module")
-def gateway():
-    server = make_server("127.0.0.1", 0, ROUTER.wsgi(), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield server.server_port
-    server.shutdown()
-
-
 @pytest.fixture
-def make_executor(gateway, code_dir, monkeypatch):
-    monkeypatch.setattr(executor_module, "_gateway_port", lambda: gateway)
+def make_executor(code_dir, monkeypatch):
+    monkeypatch.setattr(executor_module, "_gateway_port", lambda: 4566)
     monkeypatch.setenv("SAGA_LAMBDA_PYTHON312", runtime_interpreter())
     root = code_dir("handlers.py", HANDLERS)
     started = []
@@ -87,17 +74,20 @@ def lambda_env(ex, handler, timeout):
         "AWS_ENDPOINT_URL": f"http://{ex.get_endpoint_from_executor()}:4566",
         "LOCALSTACK_RUNTIME_ID": ex.id,
         "LOCALSTACK_RUNTIME_ENDPOINT": ex.get_runtime_endpoint(),
+        "AWS_LAMBDA_LOG_STREAM_NAME": f"stream-{ex.id}",  # differs per environment, as in LocalStack
     }
 
 
 def invoke(ex, event, request_id=None):
     request_id = request_id or uuid.uuid4().hex
-    return ex.invoke({
-        "invoke-id": request_id,
-        "invoked-function-arn": "arn:aws:lambda:us-east-1:000000000000:function:fn",
-        "payload": json.dumps(event),
-        "trace-id": "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0",
-    })
+    return ex.invoke(
+        {
+            "invoke-id": request_id,
+            "invoked-function-arn": "arn:aws:lambda:us-east-1:000000000000:function:fn",
+            "payload": json.dumps(event),
+            "trace-id": "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0",
+        }
+    )
 
 
 def test_invoke_success_with_logs(make_executor):
@@ -173,5 +163,47 @@ def test_stop_terminates_process(make_executor):
 
 def test_unsupported_runtime_fails_at_prepare(make_executor):
     ex = make_executor(runtime="nodejs20.x", start=False)
-    with pytest.raises(LambdaRuntimeException, match="nodejs20.x"):
+    with pytest.raises(LambdaRuntimeException, match=r"nodejs20\.x"):
         LocalProcessRuntimeExecutor.prepare_version(ex.function_version)
+
+
+def test_environments_share_warm_processes_up_to_the_limit(make_executor, monkeypatch):
+    monkeypatch.setenv(executor_module.MAX_PROCESSES_VARIABLE, "2")
+    envs = [make_executor(handler="handlers.slow") for _ in range(4)]
+    # Two processes for four environments: the first two starts spawned, the others attached.
+    assert len({ex.process.pid for ex in envs}) == 2
+    results, pids = [], set()
+
+    def run(ex):
+        result = invoke(ex, {"sleep": 0.3})
+        results.append(result)
+        pids.add(json.loads(result.payload)["pid"])
+
+    threads = [threading.Thread(target=run, args=(ex,)) for ex in envs]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    # Four invocations on two processes, one at a time each: two rounds, none failed.
+    assert not any(r.is_error for r in results) and len(results) == 4
+    assert len(pids) == 2
+    assert time.monotonic() - started >= 0.6
+
+
+def test_last_environment_stopped_stops_the_processes(make_executor, monkeypatch):
+    monkeypatch.setenv(executor_module.MAX_PROCESSES_VARIABLE, "2")
+    first, second = make_executor(), make_executor()
+    processes = {first.process, second.process}
+    assert len(processes) == 2
+    second.stop()
+    # One environment left: one process is enough, the surplus idle one is stopped.
+    assert sum(p.alive() for p in processes) == 1
+    assert not invoke(first, {}).is_error
+    first.stop()
+    assert not any(p.alive() for p in processes)
+
+
+def test_a_new_configuration_gets_its_own_processes(make_executor):
+    ok, other = make_executor(handler="handlers.ok"), make_executor(handler="handlers.slow")
+    assert ok.process.pid != other.process.pid

@@ -15,8 +15,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tools.dev.localstack import __main__ as cli  # noqa: E402
-from tools.dev.localstack import dynamodb, paths, server  # noqa: E402
+from tools.dev.localstack import __main__ as cli
+from tools.dev.localstack import dynamodb, paths, server
 
 
 @pytest.fixture
@@ -40,6 +40,7 @@ def test_env_has_the_measured_settings(monkeypatch):
     for key in ("FILESYSTEM_ROOT", "LOCALSTACK_VOLUME_DIR", "TMPDIR"):
         assert env[key].startswith(str(paths.STATE))
     assert (env["DISABLE_EVENTS"], env["DNS_ADDRESS"], env["SKIP_SSL_CERT_DOWNLOAD"]) == ("1", "0", "1")
+    assert env["IN_MEMORY_CLIENT"] == "1"
     if paths.LAMBDA_RUNTIME_PYTHON.exists():
         assert env["SAGA_LAMBDA_PYTHON312"] == str(paths.LAMBDA_RUNTIME_PYTHON)
 
@@ -81,7 +82,7 @@ def test_strays_spare_children_of_a_live_localstack(tmp_path, monkeypatch):
     try:
         # Until the child has exec'd, /proc shows this test's own command line: wait for it.
         deadline = time.monotonic() + 10
-        while marker not in open(f"/proc/{proc.pid}/cmdline", "rb").read():
+        while marker not in Path(f"/proc/{proc.pid}/cmdline").read_bytes():
             assert time.monotonic() < deadline, "the child never showed its command line"
             time.sleep(0.01)
         # Its parent (this test) is no LocalStack: a leftover.
@@ -142,6 +143,7 @@ def test_seed_lays_out_what_localstack_looks_for(tmp_path, monkeypatch):
     assert (ddb / "DynamoDBLocal.jar").read_bytes() == b"jar"  # LocalStack's DDB marker
     assert (ddb / "DynamoDBLocal_lib" / "sqlite.so").exists()
     # The agent jar must be a loadable java agent: the JVM refuses to start otherwise.
-    run = subprocess.run(["java", f"-javaagent:{ddb / 'ddb-local-loader-0.1.jar'}", "-version"],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        ["java", f"-javaagent:{ddb / 'ddb-local-loader-0.1.jar'}", "-version"], capture_output=True, text=True
+    )
     assert run.returncode == 0, run.stderr

@@ -4,7 +4,6 @@ import os
 import stat
 
 import pytest
-
 from saga_lambda_executor.process import OutputBuffer, UnsupportedRuntimeError, build_env, resolve_interpreter
 
 

@@ -2,27 +2,27 @@
 
 It is started by file path with the function's own interpreter (e.g. python3.12 with only
 boto3, like the AWS-provided runtime), so it must not import anything outside the stdlib.
-Protocol (LocalStack's runtime API, the same the Docker init speaks):
-  runtime -> LocalStack  POST {endpoint}/status/{id}/ready | /error
-                         POST {endpoint}/invocations/{req}/logs | /response | /error
-  LocalStack -> runtime  POST http://127.0.0.1:{port}/invoke  (answered 202 at once)
-The listening port is chosen by the OS and sent in the ready body as {"port": N},
-which avoids a pick-a-free-port race between executor and child.
+
+Protocol: two pipes to the executor, their fds named in SAGA_RUNTIME_FDS ("in,out"), one JSON
+object per line each way. Nothing goes through LocalStack's HTTP gateway: that costs LocalStack
+two requests per invocation (logs, then result) plus the ready call, and its gateway is where
+LocalStack spends most of its CPU.
+  executor -> runtime  {"invoke-id", "invoked-function-arn", "payload", "trace-id"}  (an invocation)
+  runtime -> executor  {"ready": true}  once the handler is imported, or
+                       {"init-error": {"errorMessage", "errorType", "stackTrace"}} and exit 1;
+                       {"invoke-id", "logs", "is-error", "payload"} per invocation (payload: the
+                       result as JSON text, or the error body)
+The runtime exits when its input pipe closes (the executor stopped or died), so no orphan
+keeps memory.
 """
 
-import http.client
-import http.server
 import importlib
 import io
 import json
 import os
-import queue
-import socket
 import sys
-import threading
 import time
 import traceback
-import urllib.parse
 
 _THIS = os.path.abspath(__file__)
 _HERE = os.path.dirname(_THIS)
@@ -84,25 +84,20 @@ class LambdaContext:
         return max(0, int((self._deadline_s - time.time()) * 1000))
 
 
-def _post(url, body, content_type="application/json"):
-    """POST to LocalStack's runtime API.
+class _Channel:
+    """The executor's end: invocations in, results out, one JSON line each."""
 
-    http.client rather than urllib: proxies from the env must not apply, and TCP_NODELAY
-    matters, since http.client sends headers and body in two writes, and Nagle plus
-    delayed ACK then cost ~40 ms per call (measured: 55 ms -> 2 ms per post)."""
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    parts = urllib.parse.urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=30)
-    try:
-        conn.connect()
-        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conn.request("POST", parts.path, body=data, headers={"Content-Type": content_type})
-        resp = conn.getresponse()
-        resp.read()
-        if resp.status >= 400:
-            raise OSError(f"runtime API {parts.path} answered HTTP {resp.status}")
-    finally:
-        conn.close()
+    def __init__(self, fd_in, fd_out):
+        self._in = os.fdopen(fd_in, "rb", buffering=1 << 16)
+        self._out = os.fdopen(fd_out, "wb", buffering=0)
+
+    def receive(self):
+        """The next invocation, or None once the executor has closed the pipe."""
+        line = self._in.readline()
+        return json.loads(line) if line else None
+
+    def send(self, message):
+        self._out.write(json.dumps(message).encode() + b"\n")
 
 
 def _error_body(exc):
@@ -137,47 +132,8 @@ class _InitError(Exception):
         self.error_type = error_type
 
 
-class _InvokeServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-
-def _make_request_handler(invocations):
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length)
-            if self.path.rstrip("/") != "/invoke":
-                self.send_response(404)
-                self.end_headers()
-                return
-            try:
-                invocation = json.loads(raw)
-            except ValueError:
-                self.send_response(400)
-                self.end_headers()
-                return
-            # Answer at once: the result travels back on the runtime API, not this response.
-            self.send_response(202)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            invocations.put(invocation)
-
-        def log_message(self, *args):  # keep the function's log free of access lines
-            pass
-
-    return Handler
-
-
-def _watch_parent(parent_pid):
-    # The executor kills us on stop; this covers the executor dying without a stop
-    # (e.g. LocalStack killed), so no orphan runtimes keep ports and memory.
-    while True:
-        if os.getppid() != parent_pid:
-            os._exit(0)
-        time.sleep(1)
-
-
-def _run_one(handler, invocation, endpoint, capture, timeout_s):
+def run_one(handler, invocation, capture, timeout_s):
+    """Run one invocation; returns the message for the executor (logs, result or error)."""
     request_id = invocation.get("invoke-id", "")
     trace_id = invocation.get("trace-id")
     if trace_id:
@@ -193,37 +149,43 @@ def _run_one(handler, invocation, endpoint, capture, timeout_s):
         context = LambdaContext(request_id, invocation.get("invoked-function-arn", ""), started + timeout_s)
         result = handler(event, context)
         try:
-            body = json.dumps(result).encode()
+            payload = json.dumps(result)
         except (TypeError, ValueError) as exc:
             is_error = True
-            body = {"errorMessage": f"Unable to marshal response: {exc}", "errorType": "Runtime.MarshalError",
-                    "stackTrace": []}
+            payload = json.dumps(
+                {
+                    "errorMessage": f"Unable to marshal response: {exc}",
+                    "errorType": "Runtime.MarshalError",
+                    "stackTrace": [],
+                }
+            )
     except Exception as exc:  # the handler's error becomes the function error, like AWS
         is_error = True
         body = _error_body(exc)
         body["requestId"] = request_id
+        payload = json.dumps(body)
         # AWS prints the error in this shape to the function's log too.
-        print(f"[ERROR] {body['errorType']}: {body['errorMessage']}\nTraceback (most recent call last):\n"
-              + "".join(body["stackTrace"]), end="")
+        print(
+            f"[ERROR] {body['errorType']}: {body['errorMessage']}\nTraceback (most recent call last):\n"
+            + "".join(body["stackTrace"]),
+            end="",
+        )
     duration_ms = (time.time() - started) * 1000
     print(f"END RequestId: {request_id}")
-    print(f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
-          f"Billed Duration: {max(1, int(duration_ms + 0.999))} ms\t"
-          f"Memory Size: {os.environ.get('AWS_LAMBDA_FUNCTION_MEMORY_SIZE', '128')} MB")
+    print(
+        f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
+        f"Billed Duration: {max(1, int(duration_ms + 0.999))} ms\t"
+        f"Memory Size: {os.environ.get('AWS_LAMBDA_FUNCTION_MEMORY_SIZE', '128')} MB"
+    )
     capture.current = None
     sys.stdout.flush()
-    # Logs go first: LocalStack attaches the last posted logs when the result arrives.
-    _post(f"{endpoint}/invocations/{request_id}/logs", {"logs": buf.getvalue()})
-    if is_error:
-        _post(f"{endpoint}/invocations/{request_id}/error", body)
-    else:
-        _post(f"{endpoint}/invocations/{request_id}/response", body, "application/json")
+    return {"invoke-id": request_id, "logs": buf.getvalue(), "is-error": is_error, "payload": payload}
 
 
 def main():
     env = os.environ
-    endpoint = env["LOCALSTACK_RUNTIME_ENDPOINT"].rstrip("/")
-    runtime_id = env["LOCALSTACK_RUNTIME_ID"]
+    fd_in, fd_out = (int(fd) for fd in env.pop("SAGA_RUNTIME_FDS").split(","))
+    channel = _Channel(fd_in, fd_out)
     task_root = env.get("LAMBDA_TASK_ROOT") or os.getcwd()
     timeout_s = float(env.get("AWS_LAMBDA_FUNCTION_TIMEOUT") or 3)
 
@@ -238,30 +200,29 @@ def main():
     sys.stdout = _Tee(sys.stdout, capture)
     sys.stderr = _Tee(sys.stderr, capture)
 
-    parent = int(env.get("SAGA_EXECUTOR_PARENT_PID") or os.getppid())
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-
-    invocations = queue.Queue()
-    server = _InvokeServer(("127.0.0.1", int(env.get("SAGA_RUNTIME_PORT") or 0)), _make_request_handler(invocations))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    port = server.server_address[1]
-
     try:
         handler = load_handler(env["_HANDLER"])
     except _InitError as exc:
-        body = {"errorMessage": str(exc), "errorType": exc.error_type,
-                "stackTrace": traceback.format_exception(exc.__cause__ or exc)}
+        body = {
+            "errorMessage": str(exc),
+            "errorType": exc.error_type,
+            "stackTrace": traceback.format_exception(exc.__cause__ or exc),
+        }
         print(f"[ERROR] {exc.error_type}: {exc}", file=sys.stderr)
-        _post(f"{endpoint}/status/{runtime_id}/error", body)
+        channel.send({"init-error": body})
         return 1
 
-    _post(f"{endpoint}/status/{runtime_id}/ready", {"port": port})
+    channel.send({"ready": True})
     # Handlers run on the main thread, one at a time, as in a Lambda sandbox.
     while True:
-        invocation = invocations.get()
         try:
-            _run_one(handler, invocation, endpoint, capture, timeout_s)
-        except Exception:  # a failed post must not kill the warm environment
+            invocation = channel.receive()
+            if invocation is None:
+                return 0
+            channel.send(run_one(handler, invocation, capture, timeout_s))
+        except BrokenPipeError:
+            return 0
+        except Exception:  # a broken invocation message must not kill the warm environment
             traceback.print_exc(file=real_out)
 
 

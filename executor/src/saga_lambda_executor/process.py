@@ -3,8 +3,11 @@
 Kept free of localstack imports so they can be unit tested (and reused) without the
 LocalStack runtime being importable."""
 
+import contextlib
 import glob
+import json
 import os
+import queue
 import re
 import shutil
 import signal
@@ -56,9 +59,7 @@ def resolve_interpreter(runtime: str | None, environ=os.environ) -> str:
     candidates = sorted(glob.glob(os.path.join(pyenv_root, "versions", f"3.{minor}.*", "bin", f"python3.{minor}")))
     if candidates:
         return candidates[-1]
-    raise UnsupportedRuntimeError(
-        f"No interpreter for runtime '{runtime}': set {var} or put python3.{minor} on PATH"
-    )
+    raise UnsupportedRuntimeError(f"No interpreter for runtime '{runtime}': set {var} or put python3.{minor} on PATH")
 
 
 def build_env(lambda_env: dict, code_dir: str, environ=os.environ) -> dict[str, str]:
@@ -69,7 +70,6 @@ def build_env(lambda_env: dict, code_dir: str, environ=os.environ) -> dict[str, 
     env["LAMBDA_TASK_ROOT"] = str(code_dir)
     env["LAMBDA_RUNTIME_DIR"] = str(BOOTSTRAP.parent)
     env["PYTHONUNBUFFERED"] = "1"
-    env["SAGA_EXECUTOR_PARENT_PID"] = str(os.getpid())
     return env
 
 
@@ -102,7 +102,7 @@ class OutputBuffer:
 
     def since(self, mark: int) -> str:
         with self._lock:
-            return "".join(self._chunks[max(0, mark - self._dropped):])
+            return "".join(self._chunks[max(0, mark - self._dropped) :])
 
     def text(self) -> str:
         return self.since(0)
@@ -114,27 +114,76 @@ class OutputBuffer:
 
 
 class RuntimeProcess:
-    """One Lambda execution environment = one child process running bootstrap.py."""
+    """One Lambda execution environment = one child process running bootstrap.py.
+
+    Invocations go to the child and its answers come back on two pipes (bootstrap.py has the
+    protocol); its stdout and stderr, combined, feed `output`."""
 
     def __init__(self, interpreter: str, env: dict[str, str], code_dir: str):
         self.output = OutputBuffer()
+        self.messages: queue.Queue[dict] = queue.Queue()
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
         # Same process group as LocalStack (no new session): stopping LocalStack's group
         # stops its runtimes too. Unbuffered text lines from the child feed the buffer.
-        self.proc = subprocess.Popen(
-            [interpreter, "-u", str(BOOTSTRAP)],
-            cwd=code_dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
+        try:
+            self.proc = subprocess.Popen(
+                [interpreter, "-u", str(BOOTSTRAP)],
+                cwd=code_dir,
+                env={**env, "SAGA_RUNTIME_FDS": f"{to_child_r},{from_child_w}"},
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                pass_fds=(to_child_r, from_child_w),
+            )
+        except BaseException:
+            for fd in (to_child_w, from_child_r):
+                os.close(fd)
+            raise
+        finally:
+            os.close(to_child_r)
+            os.close(from_child_w)
+        self._to_child = os.fdopen(to_child_w, "wb", buffering=0)
+        self._send_lock = threading.Lock()
         self._reader = threading.Thread(target=self._read, name=f"lambda-output-{self.proc.pid}", daemon=True)
         self._reader.start()
+        self._listener = threading.Thread(
+            target=self._listen, args=(from_child_r,), name=f"lambda-answers-{self.proc.pid}", daemon=True
+        )
+        self._listener.start()
 
     def _read(self) -> None:
         for line in iter(self.proc.stdout.readline, b""):
             self.output.append(line.decode("utf-8", errors="replace"))
         self.proc.stdout.close()
+
+    def _listen(self, fd: int) -> None:
+        with os.fdopen(fd, "rb") as answers:
+            for line in answers:
+                try:
+                    self.messages.put(json.loads(line))
+                except ValueError:
+                    self.output.append(f"(runtime sent an unreadable message: {line[:200]!r})\n")
+
+    def send(self, message: dict) -> None:
+        """Hand the child a message (an invocation); OSError if it is gone."""
+        data = json.dumps(message).encode() + b"\n"
+        with self._send_lock:
+            self._to_child.write(data)
+
+    def next_message(self, timeout: float) -> dict | None:
+        """The child's next message, or None if none came within timeout."""
+        try:
+            return self.messages.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def gone(self) -> bool:
+        """Exited, and everything it sent has been read (no answer can still arrive)."""
+        if self.alive():
+            return False
+        self._listener.join(timeout=2)
+        return self.messages.empty()
 
     @property
     def pid(self) -> int:
@@ -146,8 +195,14 @@ class RuntimeProcess:
     def exit_code(self) -> int | None:
         return self.proc.poll()
 
+    def _close_input(self) -> None:
+        with contextlib.suppress(OSError):
+            self._to_child.close()
+
     def stop(self, grace: float = 2.0) -> None:
-        """TERM, wait up to grace seconds, then KILL. Safe to call twice."""
+        """Close its input (the child exits on its own), TERM, wait up to grace seconds, then
+        KILL. Safe to call twice."""
+        self._close_input()
         if self.proc.poll() is None:
             try:
                 self.proc.send_signal(signal.SIGTERM)
@@ -161,6 +216,7 @@ class RuntimeProcess:
 
     def kill(self) -> None:
         """Immediate kill: used on a timed-out handler, which owes us nothing."""
+        self._close_input()
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()

@@ -41,8 +41,10 @@ def java_home() -> Path:
     java = shutil.which("java")
     javac = shutil.which("javac")
     if not java or not javac:
-        raise SeedError("Java 17+ JDK not found (java/javac): run tools/dev/setup_localstack.sh "
-                        "or apt-get install -y openjdk-17-jdk-headless")
+        raise SeedError(
+            "Java 17+ JDK not found (java/javac): run tools/dev/setup_localstack.sh "
+            "or apt-get install -y openjdk-17-jdk-headless"
+        )
     return Path(os.path.realpath(java)).parent.parent
 
 
@@ -98,10 +100,18 @@ def _build_agent() -> None:
             work = Path(work)
             (work / "NoopAgent.java").write_text(AGENT_SOURCE)
             (work / "manifest.txt").write_text("Premain-Class: NoopAgent\n")
-            subprocess.run([str(home / "bin" / "javac"), "--release", "11", "NoopAgent.java"],
-                           cwd=work, check=True, capture_output=True)
-            subprocess.run([str(jar_tool), "cfm", str(built), "manifest.txt", "NoopAgent.class"],
-                           cwd=work, check=True, capture_output=True)
+            subprocess.run(
+                [str(home / "bin" / "javac"), "--release", "11", "NoopAgent.java"],
+                cwd=work,
+                check=True,
+                capture_output=True,
+            )
+            subprocess.run(
+                [str(jar_tool), "cfm", str(built), "manifest.txt", "NoopAgent.class"],
+                cwd=work,
+                check=True,
+                capture_output=True,
+            )
     if not AGENT_JAR.exists() or AGENT_JAR.stat().st_size != built.stat().st_size:
         DDB_DIR.mkdir(parents=True, exist_ok=True)
         shutil.copy2(built, AGENT_JAR)

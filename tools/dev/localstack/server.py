@@ -1,5 +1,6 @@
 """Start, stop and inspect the embedded LocalStack (a background host process, no Docker)."""
 
+import contextlib
 import json
 import os
 import signal
@@ -20,7 +21,8 @@ class ToolError(Exception):
 def _is_our_localstack(pid: int) -> bool:
     # Guards against a stale pid file whose pid now belongs to something else.
     try:
-        cmdline = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ")
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmdline = f.read().replace(b"\0", b" ")
     except OSError:
         return False
     return b"localstack.runtime.main" in cmdline
@@ -80,13 +82,20 @@ def _check_venv() -> None:
     if not py.exists():
         raise ToolError(f"{py} missing: run tools/dev/setup_localstack.sh (needs Python 3.13)")
     probe = subprocess.run(
-        [str(py), "-c", "import sys, localstack.runtime.main, saga_lambda_executor; "
-                        "sys.exit(0 if sys.version_info[:2] >= (3, 13) else 2)"],
-        capture_output=True, text=True,
+        [
+            str(py),
+            "-c",
+            "import sys, localstack.runtime.main, saga_lambda_executor; "
+            "sys.exit(0 if sys.version_info[:2] >= (3, 13) else 2)",
+        ],
+        capture_output=True,
+        text=True,
     )
     if probe.returncode == 2:
-        raise ToolError(f"{py} is not Python 3.13+ (LocalStack 2026.3 needs it): "
-                        "remove .venv-localstack and run tools/dev/setup_localstack.sh")
+        raise ToolError(
+            f"{py} is not Python 3.13+ (LocalStack 2026.3 needs it): "
+            "remove .venv-localstack and run tools/dev/setup_localstack.sh"
+        )
     if probe.returncode != 0:
         last = (probe.stderr.strip().splitlines() or ["?"])[-1]
         raise ToolError(f"{py} cannot import LocalStack or the executor ({last}): run tools/dev/setup_localstack.sh")
@@ -99,8 +108,10 @@ def up() -> int:
         print(f"already running (pid {pid})")
         return 0
     if _port_in_use():
-        raise ToolError(f"port {paths.port()} is already in use by another process: stop it "
-                        "(e.g. another LocalStack) or set LOCALSTACK_PORT")
+        raise ToolError(
+            f"port {paths.port()} is already in use by another process: stop it "
+            "(e.g. another LocalStack) or set LOCALSTACK_PORT"
+        )
     _check_venv()
     _reap_strays()
     for d in (paths.STATE, paths.FS_ROOT, paths.VOLUME, paths.TMP):
@@ -118,8 +129,12 @@ def up() -> int:
         # runtime processes together as one process group.
         proc = subprocess.Popen(
             [str(paths.VENV_PYTHON), "-m", "localstack.runtime.main"],
-            cwd=paths.STATE, env=paths.localstack_env(), stdin=subprocess.DEVNULL,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=paths.STATE,
+            env=paths.localstack_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     paths.PID_FILE.write_text(str(proc.pid))
 
@@ -130,8 +145,10 @@ def up() -> int:
             paths.PID_FILE.unlink(missing_ok=True)
             raise ToolError(f"LocalStack exited during start-up (code {code}); see {paths.LOG_FILE}")
         if healthy():
-            print(f"LocalStack ready on http://{paths.HOST}:{paths.port()} (pid {proc.pid}) in "
-                  f"{time.monotonic() - started:.1f}s; logs: {paths.LOG_FILE}")
+            print(
+                f"LocalStack ready on http://{paths.HOST}:{paths.port()} (pid {proc.pid}) in "
+                f"{time.monotonic() - started:.1f}s; logs: {paths.LOG_FILE}"
+            )
             return 0
         time.sleep(0.2)
     _stop_group(proc.pid)
@@ -167,10 +184,8 @@ def _ppid(pid: int) -> int | None:
 
 def _signal(pids, sig) -> None:
     for p in pids:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(p, sig)
-        except ProcessLookupError:
-            pass
 
 
 def _stop_group(pid: int) -> bool:
@@ -192,10 +207,8 @@ def _stop_group(pid: int) -> bool:
             break
         time.sleep(0.1)
     if not graceful:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     # Children that LocalStack did not stop itself (or could not, after a KILL).
     # Same parent chain as before (or orphaned to init): not a recycled pid.
     known = set(family) | {pid, 1}
@@ -218,7 +231,8 @@ def _strays() -> list[int]:
         if not entry.isdigit() or int(entry) == os.getpid():
             continue
         try:
-            cmdline = open(f"/proc/{entry}/cmdline", "rb").read()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read()
         except OSError:
             continue
         if not any(m in cmdline for m in markers) or b"localstack.runtime.main" in cmdline:
