@@ -8,15 +8,20 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Protocol
 
+from .domain.idempotency import IdempotencyRecord
 from .domain.order import Order, Status
 from .domain.payment import LedgerEntry
 from .events import OrderCreated
 
 
 class SagaStore(Protocol):
-    def add(self, order: Order) -> None:
+    def add(self, order: Order, idempotency: IdempotencyRecord | None = None) -> None:
         """Store a new order; raises OrderExists if the id is taken. Storing a CREATED order is
-        what starts its saga (the orders table is the outbox: see shared.entrypoints.start_saga)."""
+        what starts its saga (the orders table is the outbox: see shared.entrypoints.start_saga).
+
+        With `idempotency`, the record is stored in the same atomic write, unless the customer's
+        key is held by a record that has not expired: then nothing is written and
+        IdempotencyKeyHeld carries the record that holds it."""
 
     def get(self, order_id: str) -> Order | None: ...
 

@@ -19,14 +19,14 @@ lost is refunded, an order that shipped is never compensated.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import get_args, get_type_hints
 
-from .domain import inventory, payment, shipping
+from .domain import idempotency, inventory, payment, shipping
 from .domain.errors import (
     AlreadyShipped,
     IdempotencyConflict,
     InsufficientStock,
-    OrderExists,
     OrderNeedsAttention,
     OrderNotFound,
     PaymentVoided,
@@ -34,6 +34,7 @@ from .domain.errors import (
     StepNotReady,
 )
 from .domain.order import Order, Status
+from .domain.reasons import PAYMENT_INCOMPLETE_REASON, SHIPPING_INCOMPLETE_REASON
 from .events import (
     InventoryFailed,
     InventoryReleased,
@@ -51,9 +52,8 @@ from .events import (
 )
 from .ports import PaymentLedger, SagaStarter, SagaStore
 
-# Why a compensation runs when the step it follows failed for good without an answer.
-PAYMENT_INCOMPLETE_REASON = "payment did not complete"
-SHIPPING_INCOMPLETE_REASON = "shipping did not complete"
+# Why a compensation runs when the step it follows failed for good without an answer:
+# PAYMENT_INCOMPLETE_REASON, SHIPPING_INCOMPLETE_REASON (shared.domain.reasons, what customers see).
 _SHIPPED = (Status.SHIPPING_SCHEDULED,)
 _COMPENSATING = (
     Status.SHIPPING_FAILED,
@@ -63,21 +63,33 @@ _COMPENSATING = (
 )
 
 
-def create_order(request: OrderRequest, store: SagaStore, idempotency_key: str = "") -> tuple[Order, bool]:
+def create_order(
+    request: OrderRequest,
+    store: SagaStore,
+    idempotency_key: str = "",
+    now: datetime | None = None,
+    ttl: timedelta = idempotency.TTL,
+) -> tuple[Order, bool]:
     """The order and whether this call placed it (False: a retry of an earlier request).
 
     The one write the API makes: the stored order starts its own saga (`start_saga`, fed by the
-    orders table's stream), so there is no second write that a crash could leave undone."""
-    order = Order.place(request.customer_id, request.sku, request.quantity, request.amount, idempotency_key)
-    try:
+    orders table's stream), so there is no second write that a crash could leave undone. With a
+    client's idempotency key, the key's record (`shared.domain.idempotency`, kept for `ttl`) goes
+    in the same atomic write: a retry finds the order the key placed, never a second one."""
+    order = Order.place(request.customer_id, request.sku, request.quantity, request.amount)
+    if not idempotency_key:
         store.add(order)
-    except OrderExists:
+        return order, True
+    record = idempotency.record_for(order, idempotency_key, now or datetime.now(UTC), ttl)
+    try:
+        store.add(order, record)
+    except idempotency.IdempotencyKeyHeld as held:
+        if held.record.request_hash != record.request_hash:
+            raise IdempotencyConflict(str(held)) from None
         # The order as it stands, even if parked: a retried request is answered, not refused.
-        existing = store.get(order.order_id)
+        existing = store.get(held.record.order_id)
         if existing is None:
-            raise OrderNotFound(order.order_id) from None
-        if not existing.same_request(order):
-            raise IdempotencyConflict(f"idempotency key already used for order {order.order_id}") from None
+            raise OrderNotFound(held.record.order_id) from None
         return existing, False
     return order, True
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from shared.domain import inventory
 from shared.domain.errors import InsufficientStock, OrderExists, PaymentVoided, StaleOrder
+from shared.domain.idempotency import IdempotencyKeyHeld, IdempotencyRecord
 from shared.domain.order import Order, Status
 from shared.domain.payment import Entry, LedgerEntry, new_payment_id, new_refund_id
 from shared.events import Message, OrderCreated
@@ -16,11 +17,17 @@ class InMemorySagaStore:
     def __init__(self, stock: dict[str, int] | None = None) -> None:
         self.orders: dict[str, Order] = {}
         self.stock_by_sku: dict[str, int] = dict(stock or {})
+        self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
         self.writes = 0
 
-    def add(self, order: Order) -> None:
+    def add(self, order: Order, idempotency: IdempotencyRecord | None = None) -> None:
         if order.order_id in self.orders:
             raise OrderExists(order.order_id)
+        if idempotency is not None:
+            held = self.idempotency.get((idempotency.customer_id, idempotency.key))
+            if held is not None and not held.expired(idempotency.placed_at):
+                raise IdempotencyKeyHeld(held)
+            self.idempotency[idempotency.customer_id, idempotency.key] = idempotency
         self.orders[order.order_id] = order
         self.writes += 1
 

@@ -1,6 +1,8 @@
 """SagaStore on DynamoDB: one table of orders (key orderId), one of stock (key sku, attribute
 stock). A step's status change and its stock change go in one TransactWriteItems, so a crash
 or a duplicate can never leave stock taken without the order saying so, or the other way round.
+A new order placed with a client's idempotency key goes in one TransactWriteItems with the key's
+record, in a table of its own (`shared.adapters.idempotency`).
 
 Every order that is not finished carries `watch = "open"`, a parked one `watch = "attention"`,
 a finished one no `watch` at all: the sparse index WATCH_INDEX (watch, updatedAt) holds only
@@ -10,36 +12,86 @@ scanning the table. Writes replace the whole item, so the attribute follows the 
 
 from __future__ import annotations
 
+import time
+
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from ..domain.errors import InsufficientStock, OrderExists, StaleOrder
+from ..domain.idempotency import IdempotencyKeyHeld, IdempotencyRecord
 from ..domain.order import Order, Status
+from . import idempotency as idempotency_items
 
 WATCH_INDEX = "WatchList"
 WATCH_ATTRIBUTE = "watch"
 OPEN, ATTENTION = "open", "attention"
+NEW_ORDER = "attribute_not_exists(orderId)"
+# A record written by two requests at once: the loser's transaction is cancelled with
+# TransactionConflict; it tries again (the winner's record then answers it).
+CLAIM_ATTEMPTS = 3
 
 _serialize = TypeSerializer().serialize
 _deserialize = TypeDeserializer().deserialize
 
 
 class DynamoSagaStore:
-    def __init__(self, orders_table: str, inventory_table: str | None = None, client=None) -> None:
+    def __init__(
+        self,
+        orders_table: str,
+        inventory_table: str | None = None,
+        client=None,
+        idempotency_table: str | None = None,
+    ) -> None:
         self._client = client or boto3.client("dynamodb")
         self._orders = orders_table
         self._inventory = inventory_table
+        self._idempotency = idempotency_table
 
-    def add(self, order: Order) -> None:
+    def add(self, order: Order, idempotency: IdempotencyRecord | None = None) -> None:
+        if idempotency is not None:
+            return self._add_with_record(order, idempotency)
         try:
             self._client.put_item(
                 TableName=self._orders,
                 Item=_stored(order),
-                ConditionExpression="attribute_not_exists(orderId)",
+                ConditionExpression=NEW_ORDER,
             )
         except self._client.exceptions.ConditionalCheckFailedException as error:
             raise OrderExists(order.order_id) from error
+
+    def _add_with_record(self, order: Order, record: IdempotencyRecord) -> None:
+        """The order and its idempotency record in one TransactWriteItems: both or neither. Two
+        requests with one key at once conflict on the record: the loser tries again, and then
+        finds the winner's record (IdempotencyKeyHeld)."""
+        if not self._idempotency:
+            raise RuntimeError("this store was built without an idempotency table")
+        writes = [
+            idempotency_items.claim(self._idempotency, record),
+            {"Put": {"TableName": self._orders, "Item": _stored(order), "ConditionExpression": NEW_ORDER}},
+        ]
+        for attempt in range(1, CLAIM_ATTEMPTS + 1):
+            try:
+                self._client.transact_write_items(TransactItems=writes)
+                return
+            except ClientError as error:
+                codes = [reason.get("Code") for reason in error.response.get("CancellationReasons") or []]
+                if codes[:1] == ["ConditionalCheckFailed"]:
+                    held = self._record(record.customer_id, record.key)
+                    if held is not None:
+                        raise IdempotencyKeyHeld(held) from error
+                elif len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+                    raise OrderExists(order.order_id) from error
+                elif "TransactionConflict" not in codes or attempt == CLAIM_ATTEMPTS:
+                    raise
+            time.sleep(0.05 * attempt)
+        raise RuntimeError(f"idempotency key of order {order.order_id}: no answer after {CLAIM_ATTEMPTS} attempts")
+
+    def _record(self, customer_id: str, key: str) -> IdempotencyRecord | None:
+        found = self._client.get_item(
+            TableName=self._idempotency, Key=idempotency_items.key_of(customer_id, key), ConsistentRead=True
+        )
+        return idempotency_items.from_item(found["Item"]) if "Item" in found else None
 
     def get(self, order_id: str) -> Order | None:
         found = self._client.get_item(TableName=self._orders, Key=item({"orderId": order_id}), ConsistentRead=True)

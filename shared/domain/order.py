@@ -95,12 +95,12 @@ class Order:
     updated_at: str = ""
 
     @classmethod
-    def place(cls, customer_id: str, sku: str, quantity: int, amount: Decimal, idempotency_key: str = "") -> Order:
-        """A new order. With a client's idempotency key the id is derived from it, so a retried
-        request names the same order instead of placing a second one."""
+    def place(cls, customer_id: str, sku: str, quantity: int, amount: Decimal) -> Order:
+        """A new order, with a random id (uuid4): an id says nothing about who placed it or how
+        (a client's idempotency key names its order through a record of its own: `idempotency`)."""
         now = now_iso()
         return cls(
-            order_id=_order_id(customer_id, idempotency_key),
+            order_id=str(uuid.uuid4()),
             customer_id=customer_id,
             sku=sku,
             quantity=quantity,
@@ -123,10 +123,6 @@ class Order:
             updated_at=now_iso(),
         )
 
-    def same_request(self, other: Order) -> bool:
-        mine = (self.customer_id, self.sku, self.quantity, self.amount)
-        return mine == (other.customer_id, other.sku, other.quantity, other.amount)
-
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL
@@ -146,16 +142,6 @@ class Order:
         if fields.get("recovery_attempts") is not None:
             fields["recovery_attempts"] = int(fields["recovery_attempts"])
         return cls(**fields)
-
-
-# Fixed namespace for ids derived from idempotency keys (uuid5 needs one).
-_ORDER_NAMESPACE = uuid.UUID("6f1c6a4e-2b0d-4c43-9d59-5a1f3f0b8e21")
-
-
-def _order_id(customer_id: str, idempotency_key: str) -> str:
-    if not idempotency_key:
-        return str(uuid.uuid4())
-    return str(uuid.uuid5(_ORDER_NAMESPACE, f"{customer_id}/{idempotency_key}"))
 
 
 def camel(name: str) -> str:

@@ -1,9 +1,15 @@
-"""`POST /orders`, the same in both styles: validate and store the order. Storing it is all the
+"""`POST /orders`, the same in every style: validate and store the order. Storing it is all the
 API does: the stored order starts its own saga (shared.entrypoints.start_saga, fed by the orders
-table's stream), so no crash between two writes can leave an order without its saga."""
+table's stream), so no crash between two writes can leave an order without its saga.
+
+The customer is the body's `customerId` on an open API, the signed-in caller on one with an
+authorizer, where a body that names a customer is refused (400 naming `customerId`): an order
+is never placed for someone else (shared.entrypoints.http says how the stack tells which).
+"""
 
 from __future__ import annotations
 
+import json
 import re
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -15,7 +21,7 @@ from .. import steps
 from ..contract import ORDER_CREATED, ORDER_REFUSED, ORDER_REPLAYED
 from ..domain.errors import IdempotencyConflict
 from ..events import OrderRequest
-from .http import json_response
+from .http import Unauthenticated, json_response, order_view, signed_in_customer, unauthenticated
 from .runtime import logger, saga_store
 
 # Orders are a few fields; anything bigger is a mistake or abuse, refused before parsing.
@@ -28,6 +34,7 @@ IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # declare one, application/x-www-form-urlencoded, and gets the 415: use `curl --json` instead.
 CONTENT_TYPE_HEADER = "Content-Type"
 JSON_MEDIA_TYPE = "application/json"
+CUSTOMER_FIELD = "customerId"
 
 
 class InvalidOrder(Exception):
@@ -61,16 +68,44 @@ def require_json(headers: dict | None) -> None:
         raise UnsupportedMediaType()
 
 
-def parse_order_request(body: str | None) -> OrderRequest:
-    """The request as an OrderRequest, or InvalidOrder naming each bad field."""
+def parse_order_request(body: str | None, customer_id: str | None = None) -> OrderRequest:
+    """The request as an OrderRequest, or InvalidOrder naming each bad field. With `customer_id`
+    (the signed-in caller), the order is that customer's and a body naming one is refused."""
     if not body:
         raise InvalidOrder([{"field": "body", "message": "a JSON object is required"}])
     if len(body.encode()) > MAX_BODY_BYTES:
         raise InvalidOrder([{"field": "body", "message": f"larger than {MAX_BODY_BYTES} bytes"}])
+    if customer_id is None:
+        try:
+            return OrderRequest.model_validate_json(body)
+        except ValidationError as error:
+            raise InvalidOrder([_field_error(e) for e in error.errors()]) from None
+    fields = _json_object(body)
+    errors = []
+    if CUSTOMER_FIELD in fields:
+        errors.append({"field": CUSTOMER_FIELD, "message": "not accepted: the customer is the signed-in caller"})
     try:
-        return OrderRequest.model_validate_json(body)
+        request = OrderRequest.model_validate({**fields, CUSTOMER_FIELD: customer_id})
     except ValidationError as error:
-        raise InvalidOrder([_field_error(e) for e in error.errors()]) from None
+        errors += [_field_error(e) for e in error.errors()]
+    if errors:
+        raise InvalidOrder(errors)
+    return request
+
+
+def _json_object(body: str) -> dict:
+    """The body as a JSON object (NaN and Infinity are not JSON numbers), or InvalidOrder."""
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"{constant} is not a number")
+
+    try:
+        fields = json.loads(body, parse_constant=refuse)
+    except ValueError as error:  # JSONDecodeError included
+        raise InvalidOrder([{"field": "body", "message": f"invalid JSON: {error}"}]) from None
+    if not isinstance(fields, dict):
+        raise InvalidOrder([{"field": "body", "message": "a JSON object is required"}])
+    return fields
 
 
 def idempotency_key(headers: dict | None) -> str:
@@ -93,12 +128,17 @@ app = APIGatewayRestResolver()
 @app.post("/orders")
 def create_order():
     require_json(app.current_event.headers)
-    request = parse_order_request(app.current_event.body)
+    request = parse_order_request(app.current_event.body, signed_in_customer(app.current_event))
     key = idempotency_key(app.current_event.headers)
     order, placed = steps.create_order(request, saga_store(), key)
     logger.append_keys(orderId=order.order_id)
     logger.info(ORDER_CREATED if placed else ORDER_REPLAYED, extra={"order": order.as_record()})
-    return json_response(201 if placed else 200, order.as_record())
+    return json_response(201 if placed else 200, order_view(order))
+
+
+@app.exception_handler(Unauthenticated)
+def no_caller(_error: Unauthenticated):
+    return unauthenticated()
 
 
 @app.exception_handler(IdempotencyConflict)

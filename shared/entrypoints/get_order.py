@@ -1,4 +1,8 @@
-"""`GET /orders/{orderId}`: the order record as the saga left it, the same in both styles.
+"""`GET /orders/{orderId}`: the order record as the saga left it, the same in every style, with
+its failure reason as one of the fixed public reasons (shared.entrypoints.http.order_view).
+
+Behind an authorizer it answers only the order's own customer: anyone else gets the 404 of an
+unknown order, not a 403, so an answer never tells whether an id exists.
 
 The id is checked before the table is asked: an id the saga cannot have made (too long, or with
 characters other than A-Z a-z 0-9 -) is a 400 naming `orderId`. Unchecked, an id over 2 KB made
@@ -15,7 +19,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 
 from ..events import MAX_ID_LENGTH, ORDER_ID_PATTERN
-from .http import json_response
+from .http import Unauthenticated, json_response, order_view, signed_in_customer, unauthenticated
 from .runtime import logger, saga_store
 
 ORDER_ID = re.compile(ORDER_ID_PATTERN)
@@ -28,10 +32,16 @@ def get_order(order_id: str):
     if not ORDER_ID.fullmatch(order_id):
         error = {"field": "orderId", "message": f"1 to {MAX_ID_LENGTH} of A-Z a-z 0-9 -"}
         return json_response(400, {"message": "invalid orderId", "errors": [error]})
+    customer = signed_in_customer(app.current_event)
     order = saga_store().get(order_id)
-    if order is None:
+    if order is None or (customer is not None and order.customer_id != customer):
         return json_response(404, {"message": f"order {order_id} not found"})
-    return json_response(200, order.as_record())
+    return json_response(200, order_view(order))
+
+
+@app.exception_handler(Unauthenticated)
+def no_caller(_error: Unauthenticated):
+    return unauthenticated()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

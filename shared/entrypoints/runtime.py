@@ -22,7 +22,11 @@ logger = Logger()
 
 @cache
 def saga_store() -> DynamoSagaStore:
-    return DynamoSagaStore(os.environ["ORDERS_TABLE"], os.environ.get("INVENTORY_TABLE"))
+    return DynamoSagaStore(
+        os.environ["ORDERS_TABLE"],
+        os.environ.get("INVENTORY_TABLE"),
+        idempotency_table=os.environ.get("IDEMPOTENCY_TABLE"),
+    )
 
 
 @cache

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Set
 
 from aws_cdk import Acknowledgment, CfnResource, Stack, Stage, Validations
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
@@ -105,13 +106,23 @@ REASONS = {
         "rate-based rule) with this stage; the stage is throttled in the meantime."
     ),
     "APIG4": (
-        "Local demo API without authentication: LocalStack community has no Cognito and the demo "
-        "client carries no identity. A production deployment adds an authorizer (Cognito user pool "
-        "or IAM SigV4) and scopes GET /orders/{orderId} to the order's customer."
+        "Local target only (shared.infra.target): LocalStack community has no Cognito and the "
+        "scenarios name their customer in the body. The aws target puts a Cognito user pool "
+        "authorizer on both methods and scopes GET /orders/{orderId} to the order's customer."
     ),
     "COG4": (
-        "Local demo API: LocalStack community has no Cognito, so no user pool authorizer. A "
-        "production deployment adds a Cognito user pool authorizer (or IAM auth) to both methods."
+        "Local target only: LocalStack community has no Cognito, so no user pool authorizer. The "
+        "aws target puts the stack's Cognito user pool authorizer on both methods (shared.infra.api)."
+    ),
+    "COG2": (
+        "MFA is optional for the shop's customers (TOTP offered, SMS off): requiring a second factor "
+        "of every customer is a product decision. The pool has no self sign-up: the shop creates each "
+        "customer, with a strong password policy (shared.infra.customers)."
+    ),
+    "COG8": (
+        "The Essentials feature plan: the Plus plan's threat protection (compromised credentials, "
+        "adaptive authentication) is billed per monthly active user, a cost left to the shop's "
+        "choice (docs/aws.md); the pool has no self sign-up and a strong password policy."
     ),
     "L1": (
         f"The runtime is pinned to {RUNTIME.name} on purpose: the code bundle (`make bundle`) "
@@ -147,7 +158,10 @@ def acknowledge_findings(stack: Stack) -> None:
         _acknowledge(rest_api.node.default_child, "APIG2")
         _acknowledge(rest_api.deployment_stage.node.default_child, "APIG3")
         for method in rest_api.methods:
-            _acknowledge(method.node.default_child, "APIG4", "COG4")
+            if _authorization_type(method) == apigw.AuthorizationType.NONE.value:
+                _acknowledge(method.node.default_child, "APIG4", "COG4")
+        if api.customers is not None:
+            _acknowledge(api.customers.user_pool.node.default_child, "COG2", "COG8")
 
     for saga_function in _all(stack, SagaFunction):
         if saga_function.function.runtime.name == RUNTIME.name:
@@ -240,6 +254,14 @@ def _acknowledge(resource: IConstruct | None, *rules: str) -> None:
     Validations.of(resource).acknowledge(
         *(Acknowledgment(id=f"{PACK}::{PACK}-{rule}", reason=REASONS[rule]) for rule in rules)
     )
+
+
+def _authorization_type(method: apigw.Method) -> str:
+    """The method's authorization type as the template will have it (none given: NONE)."""
+    resource = method.node.default_child
+    if not isinstance(resource, apigw.CfnMethod):
+        raise TypeError(f"expected a CloudFormation method, got {resource!r}")
+    return resource.authorization_type or apigw.AuthorizationType.NONE.value
 
 
 def _stacks(app: Stage) -> Iterable[Stack]:

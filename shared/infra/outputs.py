@@ -25,6 +25,27 @@ def add_common_outputs(
     CfnOutput(stack, "OrdersTableName", value=tables.orders.table_name)
     CfnOutput(stack, "InventoryTableName", value=tables.inventory.table_name)
     CfnOutput(stack, "PaymentsTableName", value=tables.payments.table_name, description="The payment ledger")
+    CfnOutput(
+        stack,
+        "IdempotencyTableName",
+        value=tables.idempotency.table_name,
+        description="Which order each customer's Idempotency-Key placed (records expire after a day)",
+    )
+    if api.customers is not None:
+        CfnOutput(stack, "UserPoolId", value=api.customers.user_pool.user_pool_id, description="The customers")
+        CfnOutput(
+            stack,
+            "UserPoolClientId",
+            value=api.customers.client.user_pool_client_id,
+            description="The app client customers sign in with (its ID token goes in Authorization)",
+        )
+    if api.api_key is not None:
+        CfnOutput(
+            stack,
+            "ApiKeyId",
+            value=api.api_key.key_id,
+            description="The storefront's API key, sent as x-api-key (its value: aws apigateway get-api-key)",
+        )
     CfnOutput(stack, "DeadLetterQueueUrl", value=dead_letter_queue.queue_url)
     CfnOutput(stack, "ReconcilerFunctionName", value=reconciler.function_name)
     CfnOutput(

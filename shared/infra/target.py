@@ -16,6 +16,11 @@ from `Target.of(scope)`; nothing else reads the context or compares target names
     event tap (choreography)   on (`make compare` reads it)   off: it logs every event, customer
                                                               ids and amounts included
     alarm topic (SNS)          none                           every alarm notifies it
+    API callers                anyone; the body names the     signed in to the stack's Cognito
+                               customer (LocalStack community user pool (authorizer): the customer
+                               has no Cognito)                is the caller (shared.infra.api)
+    API usage plan             none: the stage's throttle     API key required, its usage plan
+                               only                           throttles it and caps a day's calls
 
 On LocalStack the state machine's logs are written synchronously, on the execution's critical
 path (docs/benchmarks.md): level ERROR keeps them out of its hand-offs. Context `eventTap`
@@ -55,6 +60,10 @@ class Target:
     log_retention: logs.RetentionDays
     event_tap: bool
     alarm_topic: bool
+    # A Cognito user pool authorizer on the API: the customer is the caller, not the body.
+    api_authorizer: bool
+    # Methods require an API key, throttled per key by a usage plan (else the stage's throttle only).
+    api_usage_plan: bool
 
     @staticmethod
     def of(scope: IConstruct) -> Target:
@@ -74,6 +83,8 @@ TARGETS = {
         log_retention=logs.RetentionDays.ONE_WEEK,
         event_tap=True,
         alarm_topic=False,
+        api_authorizer=False,
+        api_usage_plan=False,
     ),
     AWS: Target(
         name=AWS,
@@ -85,6 +96,8 @@ TARGETS = {
         log_retention=logs.RetentionDays.ONE_MONTH,
         event_tap=False,
         alarm_topic=True,
+        api_authorizer=True,
+        api_usage_plan=True,
     ),
 }
 

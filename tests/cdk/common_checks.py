@@ -46,13 +46,22 @@ STEP_TIMEOUT, RECONCILER_TIMEOUT = 10, 60
 
 # Tables by their key (partition key, then sort key).
 ORDERS_KEY, INVENTORY_KEY, PAYMENTS_KEY = ("orderId",), ("sku",), ("orderId", "entry")
+IDEMPOTENCY_KEY = ("customerId", "idempotencyKey")
 WATCH_INDEX = "WatchList"
-TABLE_ENVIRONMENT = {ORDERS_KEY: "ORDERS_TABLE", INVENTORY_KEY: "INVENTORY_TABLE", PAYMENTS_KEY: "PAYMENTS_TABLE"}
+TABLE_ENVIRONMENT = {
+    ORDERS_KEY: "ORDERS_TABLE",
+    INVENTORY_KEY: "INVENTORY_TABLE",
+    PAYMENTS_KEY: "PAYMENTS_TABLE",
+    IDEMPOTENCY_KEY: "IDEMPOTENCY_TABLE",
+}
 ORDER_WRITE = {"dynamodb:GetItem", "dynamodb:PutItem"}
+# The idempotency record's conditional Put (in the order's transaction), and the GetItem of a
+# record that holds a key already used.
+CLAIM_KEY = {"dynamodb:GetItem", "dynamodb:PutItem"}
 # What each function may do to which table (None: the WatchList index of the orders table): the
 # DynamoDB calls its code makes, a TransactWriteItems counted as its Put/Update/ConditionCheck.
 TABLE_ACCESS: dict[str, dict[tuple[str, ...] | None, set[str]]] = {
-    "create_order": {ORDERS_KEY: ORDER_WRITE},
+    "create_order": {ORDERS_KEY: ORDER_WRITE, IDEMPOTENCY_KEY: CLAIM_KEY},
     "get_order": {ORDERS_KEY: {"dynamodb:GetItem"}},
     "reserve_inventory": {ORDERS_KEY: ORDER_WRITE, INVENTORY_KEY: {"dynamodb:UpdateItem"}},
     "charge_payment": {
@@ -75,6 +84,7 @@ COMMON_OUTPUTS = {
     "OrdersTableName",
     "InventoryTableName",
     "PaymentsTableName",
+    "IdempotencyTableName",
     "DeadLetterQueueUrl",
     "ReconcilerFunctionName",
     "AlarmNamePrefix",
@@ -127,16 +137,21 @@ class CommonStackChecks:
     extra_outputs: ClassVar[frozenset[str]]
     extra_alarms: ClassVar[frozenset[str]]
     target: ClassVar[str] = "local"
+    # The style whose handlers the saga's functions run (the hybrid runs orchestration's).
+    handler_style: ClassVar[str | None] = None
+    # The style's functions besides the saga's nine: handler -> service. Only the checks that hold
+    # for every function apply to them; their grants are the style's own tests'.
+    extra_functions: ClassVar[dict[str, str]] = {}
 
     @property
     def expected(self) -> Expected:
         return EXPECTED[self.target]
 
     def handler(self, name: str) -> str:
-        return f"{self.style}.handlers.{name}.handler"
+        return f"{self.handler_style or self.style}.handlers.{name}.handler"
 
     def handlers(self) -> dict[str, str]:
-        """Function name (as in TABLE_ACCESS) -> handler."""
+        """The saga's functions: name (as in TABLE_ACCESS) -> handler."""
         return {name: self.handler(name) for name in SERVICES} | {"create_order": CREATE_ORDER, "get_order": GET_ORDER}
 
     def statements_of(self, template: Template, handler: str) -> list[dict]:
@@ -149,8 +164,8 @@ class CommonStackChecks:
     # --- functions -------------------------------------------------------------------------
 
     def test_functions_are_exactly_the_steps_the_api_the_relay_and_the_reconciler(self, template: Template) -> None:
-        assert set(functions_by_handler(template)) == set(self.handlers().values())
-        assert len(functions_by_handler(template)) == 9
+        assert set(functions_by_handler(template)) == set(self.handlers().values()) | set(self.extra_functions)
+        assert len(functions_by_handler(template)) == 9 + len(self.extra_functions)
 
     def test_every_function_is_python312_256mb_10s_but_the_reconciler_60s(self, template: Template) -> None:
         for handler, (_, props) in functions_by_handler(template).items():
@@ -163,6 +178,7 @@ class CommonStackChecks:
         functions = functions_by_handler(template)
         expected_services = {self.handler(name): service for name, service in SERVICES.items()}
         expected_services[CREATE_ORDER] = expected_services[GET_ORDER] = "orders"
+        expected_services |= self.extra_functions
         for handler, (_, props) in functions.items():
             env = props["Environment"]["Variables"]
             assert env["POWERTOOLS_SERVICE_NAME"] == expected_services[handler], handler
@@ -210,15 +226,13 @@ class CommonStackChecks:
             assert props["FunctionName"].startswith(f"{self.stack_name}-"), handler
             assert group["DeletionPolicy"] == "Delete", handler
             used.add(group_id)
-        assert len(used) == len(self.handlers())
+        assert len(used) == len(self.handlers()) + len(self.extra_functions)
 
     # --- tables ----------------------------------------------------------------------------
 
-    def test_three_tables_on_demand_with_pitr_destroyed_or_retained_as_the_target_says(
-        self, template: Template
-    ) -> None:
+    def test_four_tables_on_demand_with_pitr_destroyed_or_retained_as_the_target_says(self, template: Template) -> None:
         tables = table_ids(template)
-        assert set(tables) == {ORDERS_KEY, INVENTORY_KEY, PAYMENTS_KEY}
+        assert set(tables) == {ORDERS_KEY, INVENTORY_KEY, PAYMENTS_KEY, IDEMPOTENCY_KEY}
         for key, logical_id in tables.items():
             resource = template.to_json()["Resources"][logical_id]
             props = resource["Properties"]
@@ -226,7 +240,8 @@ class CommonStackChecks:
             assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, key
             types = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
             assert all(types[name] == "S" for name in key), key
-            if self.expected.tables_retained:
+            # The idempotency records last a day and only matter while the API exists: never retained.
+            if self.expected.tables_retained and key != IDEMPOTENCY_KEY:
                 assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("Retain", "Retain"), key
                 assert props["DeletionProtectionEnabled"] is True, key
             else:
@@ -324,10 +339,15 @@ class CommonStackChecks:
         assert not actions(statements) & DYNAMODB_WRITES
         assert {a for a in actions(statements) if not a.startswith(LOGGING)} == {"dynamodb:GetItem"}
 
-    def test_create_order_only_writes_the_order(self, template: Template) -> None:
+    def test_create_order_only_writes_the_order_and_its_idempotency_record(self, template: Template) -> None:
         # It no longer starts the saga: no states:StartExecution, no events:PutEvents.
         statements = self.statements_of(template, CREATE_ORDER)
-        assert {a for a in actions(statements) if not a.startswith(LOGGING)} == ORDER_WRITE
+        assert {a for a in actions(statements) if not a.startswith(LOGGING)} == ORDER_WRITE | CLAIM_KEY
+        tables = table_ids(template)
+        assert grants(statements, "dynamodb") == {
+            f"<{tables[ORDERS_KEY]}.Arn>": ORDER_WRITE,
+            f"<{tables[IDEMPOTENCY_KEY]}.Arn>": CLAIM_KEY,
+        }
         env = functions_by_handler(template)[CREATE_ORDER][1]["Environment"]["Variables"]
         assert "STATE_MACHINE_ARN" not in env and "EVENT_BUS_NAME" not in env
 

@@ -24,6 +24,9 @@ def test_what_the_aws_target_changes() -> None:
     assert (local.lambda_tracing, aws.lambda_tracing) == (None, lambda_.Tracing.ACTIVE)
     assert (local.event_tap, aws.event_tap) == (True, False)
     assert (local.alarm_topic, aws.alarm_topic) == (False, True)
+    # LocalStack community has no Cognito: its API stays open, the body names the customer.
+    assert (local.api_authorizer, aws.api_authorizer) == (False, True)
+    assert (local.api_usage_plan, aws.api_usage_plan) == (False, True)
 
 
 @pytest.mark.parametrize(

@@ -64,9 +64,22 @@ def tables(aws, monkeypatch):
         ],
         BillingMode="PAY_PER_REQUEST",
     )
+    ddb.create_table(
+        TableName="idempotency",
+        KeySchema=[
+            {"AttributeName": "customerId", "KeyType": "HASH"},
+            {"AttributeName": "idempotencyKey", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "customerId", "AttributeType": "S"},
+            {"AttributeName": "idempotencyKey", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
     monkeypatch.setenv("ORDERS_TABLE", "orders")
     monkeypatch.setenv("INVENTORY_TABLE", "inventory")
     monkeypatch.setenv("PAYMENTS_TABLE", "payments")
+    monkeypatch.setenv("IDEMPOTENCY_TABLE", "idempotency")
     ddb.put_item(TableName="inventory", Item={"sku": {"S": "SKU-1"}, "stock": {"N": "5"}})
     return ddb
 

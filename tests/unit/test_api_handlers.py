@@ -1,4 +1,5 @@
-"""POST /orders and GET /orders/{orderId} in both styles, on moto."""
+"""POST /orders and GET /orders/{orderId} in every style, on moto: the open API (the body names
+the customer, as on LocalStack) unless a test says the stack put the API behind its authorizer."""
 
 import json
 import uuid
@@ -10,6 +11,12 @@ from shared.entrypoints import create_order, get_order
 from tests.unit.lambda_events import LambdaContext, api_request
 
 GOOD = {"customerId": "CUST-1", "sku": "SKU-1", "quantity": 2, "amount": 19.99}
+
+
+@pytest.fixture(autouse=True)
+def open_api(monkeypatch):
+    """What the local target's stack tells the handlers: the body names the customer."""
+    monkeypatch.setenv("CUSTOMER_IDENTITY", "body")
 
 
 def post(handler, body: str | None):
