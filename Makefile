@@ -1,8 +1,8 @@
-# The order saga, twice. `make demo` runs everything; `make test` tests everything.
+# The order saga, three ways. `make demo` runs everything; `make test` tests everything.
 # LOCALSTACK=embedded (default: LocalStack's Python runtime on this host, no Docker)
 # LOCALSTACK=docker   (docker compose, for machines with a Docker engine)
 # TARGET=local (default: LocalStack) or TARGET=aws (a real account: `make synth TARGET=aws`; deploy
-# and destroy then print the `cdk` commands to run with your own credentials, see the README)
+# and destroy then use your own AWS credentials, and CDK asks before changing IAM or removing; docs/aws.md)
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -14,8 +14,8 @@ PY := .venv/bin/python
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install bundle synth up down status deploy deploy-orchestration deploy-choreography \
-        destroy trigger compare chaos stuck dlq faults bench demo lint test test-unit test-executor test-e2e lock
+.PHONY: help install bundle synth up down status deploy deploy-orchestration deploy-choreography deploy-hybrid \
+        destroy trigger compare chaos stuck dlq faults bench demo lint test test-unit test-executor test-e2e test-aws lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -26,7 +26,7 @@ install: ## set up everything: venvs, Node tools, embedded LocalStack (idempoten
 bundle: install ## build the Lambda code asset (build/lambda)
 	@$(PY) -m tools.dev.bundle
 
-synth: bundle ## synthesize both stacks into cdk.out (offline; TARGET=local|aws)
+synth: bundle ## synthesize the stacks into cdk.out (offline; TARGET=local|aws)
 	@node_modules/.bin/cdk synth --quiet --no-notices -c target=$(TARGET) && echo "synthesized ($(TARGET)): cdk.out"
 
 up: install ## start LocalStack in the background (LOCALSTACK=embedded|docker)
@@ -52,19 +52,22 @@ deploy-orchestration: install ## deploy the Step Functions style (bundles the La
 deploy-choreography: install ## deploy the EventBridge style
 	@$(PY) -m tools.dev.deploy deploy --target $(TARGET) choreography
 
-deploy: install ## deploy both styles
-	@$(PY) -m tools.dev.deploy deploy --target $(TARGET) orchestration choreography
+deploy-hybrid: install ## deploy the hybrid: the Step Functions saga, its outcome on EventBridge
+	@$(PY) -m tools.dev.deploy deploy --target $(TARGET) hybrid
 
-destroy: ## remove both stacks
-	@$(PY) -m tools.dev.deploy destroy --target $(TARGET) orchestration choreography
+deploy: install ## deploy every style
+	@$(PY) -m tools.dev.deploy deploy --target $(TARGET) orchestration choreography hybrid
 
-trigger: ## run orders: STYLE=orchestration|choreography SCENARIO=happy|out-of-stock|declined|undeliverable
+destroy: ## remove every stack
+	@$(PY) -m tools.dev.deploy destroy --target $(TARGET) orchestration choreography hybrid
+
+trigger: ## run orders: STYLE=orchestration|choreography|hybrid SCENARIO=happy|out-of-stock|declined|undeliverable
 	@$(PY) -m tools.operator.trigger $(if $(STYLE),--style $(STYLE)) $(if $(SCENARIO),--scenario $(SCENARIO))
 
-compare: ## trace both styles on the scenarios (or ORDERS="style:id ..."), print the comparison, write report/
+compare: ## trace every style on the scenarios (or ORDERS="style:id ..."), print the comparison, write report/; ARGS=--static: only code, resources, IAM and flow (offline)
 	@$(PY) -m tools.analysis.compare $(if $(ORDERS),--orders $(ORDERS)) $(ARGS)
 
-chaos: ## faults, duplicates, killed sagas and concurrency on both styles; N=orders SEED= RATE=fault rate KILL=share killed
+chaos: ## faults, duplicates, killed sagas and concurrency on every style; N=orders SEED= RATE=fault rate KILL=share killed
 	@$(PY) -m tools.analysis.chaos --orders $(or $(N),40) --seed $(or $(SEED),7) --fault-rate $(or $(RATE),0.2) --kill $(or $(KILL),0.1)
 
 stuck: ## the operator's view: open orders, orders waiting for a person, DLQ depth, alarms (JSON=1 for JSON)
@@ -76,10 +79,10 @@ dlq: ## list the dead-letter queues (STYLE=); `make dlq ACTION=redrive` sends th
 faults: ## inject faults into deployed steps: RATE=0.3 [STYLE=…]; RATE=0 switches them off
 	@$(PY) -m tools.operator.faults $(if $(filter 0,$(or $(RATE),0)),clear,set --rate $(RATE)) $(if $(STYLE),--style $(STYLE))
 
-bench: ## benchmark both styles: latency, throughput, hand-offs, memory (ORDERS=, CONCURRENCY=1,4,16, QUICK=1); writes bench/results/
+bench: ## benchmark every style: latency, throughput, hand-offs, memory (ORDERS=, CONCURRENCY=1,4,16, QUICK=1); writes bench/results/
 	@$(PY) -m tools.analysis.bench $(if $(ORDERS),--orders $(ORDERS)) $(if $(CONCURRENCY),--concurrency $(CONCURRENCY)) $(if $(QUICK),--quick)
 
-demo: up deploy ## the whole show: LocalStack up, both styles deployed, scenarios run, records and traces compared
+demo: up deploy ## the whole show: LocalStack up, every style deployed, scenarios run, records and traces compared
 	@$(PY) -m tools.operator.demo
 	@$(PY) -m tools.analysis.compare
 
@@ -98,6 +101,9 @@ test-executor: ## the Docker-free Lambda executor's own tests
 
 test-e2e: install ## end to end on the embedded LocalStack (started and stopped if not running)
 	@$(PY) -m pytest tests/e2e
+
+test-aws: ## opt-in, not part of `make test`: the scenarios on the stacks deployed to a real AWS account (skipped without credentials)
+	@$(PY) -m tools.dev.conformance
 
 lock: ## re-pin requirements.txt from requirements.in
 	@$(PY) -m pip install --quiet -r requirements.in && \

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""CDK app: the order saga as `SagaOrchestration` and `SagaChoreography` (shared.contract.STACKS).
+"""CDK app: the order saga as `SagaOrchestration`, `SagaChoreography` and `SagaHybrid` (shared.contract.STACKS).
 
 The Lambda code is a prebuilt bundle directory (`make bundle`), taken from `SAGA_LAMBDA_ASSET`
 (default `build/lambda`, relative to this file). CDK context `target` (`shared.infra.target`)
@@ -40,8 +40,9 @@ def main() -> None:
     from aws_cdk import aws_lambda as lambda_
 
     from choreography.infra.stack import ChoreographyStack
+    from hybrid.infra.stack import HybridStack
     from orchestration.infra.stack import OrchestrationStack
-    from shared.contract import CHOREOGRAPHY, ORCHESTRATION, STACKS
+    from shared.contract import CHOREOGRAPHY, HYBRID, ORCHESTRATION, STACKS
     from shared.infra.nag import check_with_cdk_nag
     from shared.infra.target import Target, TargetError
 
@@ -64,6 +65,7 @@ def main() -> None:
     styles = {
         ORCHESTRATION: (OrchestrationStack, "Order saga, orchestrated by a Step Functions state machine"),
         CHOREOGRAPHY: (ChoreographyStack, "Order saga, choreographed with EventBridge events"),
+        HYBRID: (HybridStack, "Order saga orchestrated by Step Functions, its outcome choreographed on EventBridge"),
     }
     for style, (stack, description) in styles.items():
         stack(app, STACKS[style], lambda_code=code(), synthesizer=synthesizer(), description=description)

@@ -16,8 +16,14 @@ from shared.domain.order import camel as camel
 # --- styles and their stacks (app.py) -------------------------------------------------------
 ORCHESTRATION: Final = "orchestration"
 CHOREOGRAPHY: Final = "choreography"
-STACKS: Final = {ORCHESTRATION: "SagaOrchestration", CHOREOGRAPHY: "SagaChoreography"}
+# Orchestration for the order, choreography for what follows: orchestration's state machine,
+# which publishes the saga's outcome to a bus where a notification service reacts.
+HYBRID: Final = "hybrid"
+STACKS: Final = {ORCHESTRATION: "SagaOrchestration", CHOREOGRAPHY: "SagaChoreography", HYBRID: "SagaHybrid"}
 STYLES: Final = tuple(STACKS)
+# The styles whose order saga is a state machine's execution (started, stopped and restarted as
+# one); choreography's is the events on its bus.
+ORCHESTRATED: Final = frozenset({ORCHESTRATION, HYBRID})
 
 # --- functions ------------------------------------------------------------------------------
 # The saga steps: the forward ones in the order they run, then the compensations in theirs (the
@@ -30,14 +36,25 @@ CREATE_ORDER: Final = "create_order"
 GET_ORDER: Final = "get_order"
 START_SAGA: Final = "start_saga"
 RECONCILE: Final = "reconcile"
+# The hybrid's notification service: records a customer notification for each outcome published.
+NOTIFY_CUSTOMER: Final = "notify_customer"
+# The functions a style has besides the saga's (the steps, the API, the relay, the reconciler).
+EXTRA_FUNCTIONS: Final[dict[str, tuple[str, ...]]] = {HYBRID: (NOTIFY_CUSTOMER,)}
 
 # --- the orders API ---------------------------------------------------------------------------
 API_STAGE: Final = "prod"
+# Who the caller of the API handlers is, as the stack tells them from its target (shared.infra.api):
+# `body`: the API is open and the body's customerId names the customer (LocalStack); `cognito-sub`:
+# the caller signed in to the stack's Cognito user pool and is the customer (the ID token's `sub`).
+CUSTOMER_IDENTITY_VARIABLE: Final = "CUSTOMER_IDENTITY"
+CUSTOMER_FROM_BODY: Final = "body"
+CUSTOMER_FROM_TOKEN: Final = "cognito-sub"
 
 # --- log messages: what the handlers log and the tools look for --------------------------------
 STEP_STARTED: Final = "step started"  # a step's handler, before the step runs (`step`)
 STEP_DONE: Final = "step done"  # ... after it (`step`, `outcome`)
-STEP_SKIPPED: Final = "step skipped"  # choreography: a late delivery to a finished order (`reason`)
+STEP_SKIPPED: Final = "step skipped"  # choreography: a late delivery to a finished order (`reason`);
+# notify_customer: an outcome already notified (a duplicate delivery)
 ORDER_CREATED: Final = "order created"  # create_order, once the order is stored (`orderId`)
 ORDER_REPLAYED: Final = "order replayed"  # create_order, a POST retried with its idempotency key
 ORDER_REFUSED: Final = "order refused"  # create_order, an invalid request (`errors`)

@@ -8,7 +8,7 @@ model carries the orderId, which is the correlation id across services.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StringConstraints
 
@@ -17,7 +17,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 # error's message after a prefix, which `fit_reason` makes fit before it goes into an event.
 MAX_ID_LENGTH = 64
 MAX_REASON_LENGTH = 256
-# The saga makes order ids itself (uuid4, or uuid5 of an idempotency key), so any other is refused,
+# The saga makes order ids itself (uuid4), so any other is refused,
 # also as the API's `{orderId}` path parameter (shared.entrypoints.get_order).
 ORDER_ID_PATTERN = rf"^[A-Za-z0-9-]{{1,{MAX_ID_LENGTH}}}$"
 
@@ -146,6 +146,35 @@ class StepFailed(Message):
 
     order_id: OrderId = Field(alias="orderId")
     reason: Reason
+
+
+class SagaEnded(Message):
+    """Hybrid: the orchestrated saga reached one of its ends, published on the bus by the state
+    machine for whoever follows (the notification service). The saga itself never reacts to it."""
+
+    order_id: OrderId = Field(alias="orderId")
+    customer_id: CustomerId = Field(alias="customerId")
+    end: Identifier  # the state machine's end state: OrderCompleted, OutOfStock, PaymentFailed...
+    status: str  # the order's terminal status there: each outcome says which it may be
+
+
+class OrderCompleted(SagaEnded):
+    """The order shipped: shipping is scheduled."""
+
+    status: Literal["SHIPPING_SCHEDULED"]
+
+
+class OrderFailed(SagaEnded):
+    """The order ended without shipping, compensated where something was done; `status` is its
+    terminal status."""
+
+    status: Literal["INVENTORY_FAILED", "INVENTORY_RELEASED"]
+
+
+# What the hybrid's state machine publishes at its ends (not the saga's own events: none of its
+# steps reacts to them).
+OUTCOMES: tuple[type[SagaEnded], ...] = (OrderCompleted, OrderFailed)
+OUTCOMES_BY_NAME: dict[str, type[SagaEnded]] = {event.detail_type(): event for event in OUTCOMES}
 
 
 EVENTS: tuple[type[Message], ...] = (

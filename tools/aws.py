@@ -13,6 +13,7 @@ import boto3
 import requests
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from hybrid.dynamodb import DynamoNotificationStore
 from shared import contract
 from shared.adapters.dynamodb import DynamoSagaStore
 from shared.adapters.eventbridge import EventBridgePublisher
@@ -95,16 +96,21 @@ def ledger(style: str) -> DynamoPaymentLedger:
     return DynamoPaymentLedger(outputs(style)["PaymentsTableName"], client=client("dynamodb"))
 
 
-def state_machine() -> StepFunctionsStarter:
-    """The orchestration's state machine (its executions, one per order), through the runtime's adapter."""
-    return StepFunctionsStarter(outputs(contract.ORCHESTRATION)["StateMachineArn"], client("stepfunctions"))
+def state_machine(style: str = contract.ORCHESTRATION) -> StepFunctionsStarter:
+    """An orchestrated style's state machine (its executions, one per order), through the runtime's adapter."""
+    return StepFunctionsStarter(outputs(style)["StateMachineArn"], client("stepfunctions"))
 
 
 def starter(style: str) -> StepFunctionsStarter | EventBridgePublisher:
     """What starts the style's sagas (shared.ports.SagaStarter): the state machine, or the bus."""
-    if style == contract.ORCHESTRATION:
-        return state_machine()
+    if style in contract.ORCHESTRATED:
+        return state_machine(style)
     return EventBridgePublisher(outputs(style)["EventBusName"], client("events"))
+
+
+def notifications(style: str = contract.HYBRID) -> DynamoNotificationStore:
+    """The hybrid's customer notifications, through the runtime's adapter."""
+    return DynamoNotificationStore(outputs(style)["NotificationsTableName"], client=client("dynamodb"))
 
 
 def api_url(style: str) -> str:

@@ -38,15 +38,23 @@ and release spent in full (`WORST_CASE_SECONDS`), so a saga is never cut off mid
 its own clock. With 10 s Lambdas, 1 s first delay, backoff 2 and delays capped at 8 s: a step is
 6 attempts + 1+2+4+8+8 s of waits = 83 s at most, a compensation 9 attempts + 47 s = 137 s, the
 longest path 3 x 83 + 2 x 137 = 523 s; the saga times out after 10 minutes.
+
+Built to be reused: `orchestrate(stack, ...)` puts the whole orchestrated saga into a stack, and
+its `after_end` hook runs something at each of the ends (`ENDS`) before the Succeed state (the
+hybrid style publishes the outcome there, `hybrid.infra.stack`); orchestration's hook runs
+nothing.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from aws_cdk import ArnFormat, CfnOutput, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
@@ -59,6 +67,7 @@ from shared.domain.errors import (
     PaymentDeclinedError,
     ShippingRefusedError,
 )
+from shared.domain.order import Status
 from shared.infra import (
     OrdersApi,
     OutboxRelay,
@@ -66,8 +75,8 @@ from shared.infra import (
     SagaAlarms,
     SagaLambdas,
     SagaTables,
-    dead_letter_queue,
 )
+from shared.infra import dead_letter_queue as dead_letter_queue_of
 from shared.infra.functions import TIMEOUT
 from shared.infra.log_groups import saga_log_group
 from shared.infra.outputs import add_common_outputs
@@ -110,12 +119,71 @@ def worst_case_seconds(retries: int) -> float:
     return (retries + 1) * TIMEOUT.to_seconds() + sum(retry_delays(retries))
 
 
+def saga_timeout(worst_case: float) -> Duration:
+    """Above the worst case by at least a minute (state transitions, cold starts), in whole minutes."""
+    timeout = Duration.minutes(math.ceil((worst_case + 60) / 60))
+    if timeout.to_seconds() <= worst_case:  # the rounding above guarantees it; say so
+        raise ValueError(f"saga timeout {timeout.to_seconds()} s within the retry budget {worst_case} s")
+    return timeout
+
+
 # The longest path: reserve, charge, notify, then refund and release.
 WORST_CASE_SECONDS = 3 * worst_case_seconds(STEP_RETRIES) + 2 * worst_case_seconds(COMPENSATION_RETRIES)
-# Above the worst case by at least a minute (state transitions, cold starts), in whole minutes.
-SAGA_TIMEOUT = Duration.minutes(math.ceil((WORST_CASE_SECONDS + 60) / 60))
-if SAGA_TIMEOUT.to_seconds() <= WORST_CASE_SECONDS:  # the rounding above guarantees it; say so
-    raise ValueError(f"saga timeout {SAGA_TIMEOUT.to_seconds()} s within the retry budget {WORST_CASE_SECONDS} s")
+SAGA_TIMEOUT = saga_timeout(WORST_CASE_SECONDS)
+
+
+# --- the saga's ends ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SagaEnd:
+    """One consistent end of the saga: its Succeed state, and the order's status when it gets there."""
+
+    state: str
+    status: Status
+    comment: str | None = None
+
+    @property
+    def completed(self) -> bool:
+        return self.status is Status.SHIPPING_SCHEDULED
+
+
+COMPLETED = SagaEnd("OrderCompleted", Status.SHIPPING_SCHEDULED)
+OUT_OF_STOCK = SagaEnd("OutOfStock", Status.INVENTORY_FAILED, "Not enough stock; nothing to compensate")
+PAYMENT_FAILED = SagaEnd("PaymentFailed", Status.INVENTORY_RELEASED, "Payment declined; inventory released")
+PAYMENT_INCOMPLETE = SagaEnd(
+    "PaymentIncomplete",
+    Status.INVENTORY_RELEASED,
+    "Payment did not complete; payment voided or refunded, then inventory released",
+)
+SHIPPING_FAILED = SagaEnd(
+    "ShippingFailed", Status.INVENTORY_RELEASED, "Shipping failed; payment refunded, then inventory released"
+)
+ENDS = (COMPLETED, OUT_OF_STOCK, PAYMENT_FAILED, PAYMENT_INCOMPLETE, SHIPPING_FAILED)
+
+# The "after the end" hook: given one of the ENDS and its Succeed state, the state to go to
+# instead, which must lead to that Succeed state (the hybrid publishes the outcome there).
+AfterEnd = Callable[[SagaEnd, sfn.Succeed], sfn.IChainable]
+
+
+def just_end(end: SagaEnd, succeed: sfn.Succeed) -> sfn.IChainable:
+    """Orchestration's hook: nothing after the end."""
+    return succeed
+
+
+# --- the state machine ------------------------------------------------------------------------
+
+
+def retry_with_backoff(task: sfn.TaskStateBase, retries: int) -> None:
+    """Every error retried `retries` times with exponential backoff, full jitter and a capped delay."""
+    task.add_retry(
+        errors=[sfn.Errors.ALL],
+        interval=Duration.seconds(RETRY_INTERVAL_SECONDS),
+        backoff_rate=RETRY_BACKOFF_RATE,
+        max_delay=Duration.seconds(RETRY_MAX_DELAY_SECONDS),
+        max_attempts=retries,
+        jitter_strategy=sfn.JitterType.FULL,
+    )
 
 
 def _invoke(scope: Construct, state_id: str, fn: lambda_.IFunction, *, retries: int) -> tasks.LambdaInvoke:
@@ -127,114 +195,146 @@ def _invoke(scope: Construct, state_id: str, fn: lambda_.IFunction, *, retries: 
         retry_on_service_exceptions=False,  # replaced by the explicit retries below
     )
     task.add_retry(errors=DOMAIN_ERRORS, max_attempts=0)
-    task.add_retry(
-        errors=[sfn.Errors.ALL],
-        interval=Duration.seconds(RETRY_INTERVAL_SECONDS),
-        backoff_rate=RETRY_BACKOFF_RATE,
-        max_delay=Duration.seconds(RETRY_MAX_DELAY_SECONDS),
-        max_attempts=retries,
-        jitter_strategy=sfn.JitterType.FULL,
-    )
+    retry_with_backoff(task, retries)
     return task
+
+
+def saga_definition(
+    scope: Construct, steps: Mapping[str, lambda_.IFunction], after_end: AfterEnd = just_end
+) -> sfn.IChainable:
+    """The saga's states (module docstring), each end reached through `after_end`."""
+
+    def state(state_id: str) -> tasks.LambdaInvoke:
+        step = TASK_STEPS[state_id]
+        retries = STEP_RETRIES if step in FORWARD_STEPS else COMPENSATION_RETRIES
+        return _invoke(scope, state_id, steps[step], retries=retries)
+
+    def end(saga_end: SagaEnd) -> sfn.IChainable:
+        return after_end(saga_end, sfn.Succeed(scope, saga_end.state, comment=saga_end.comment))
+
+    reserve, charge, notify = state("ReserveInventory"), state("ChargePayment"), state("NotifyShipping")
+    completed = end(COMPLETED)
+    declined = state("ReleaseInventory").next(end(PAYMENT_FAILED))
+    cancel = state("CancelPayment")
+    cancel.add_catch(completed, errors=[AlreadyShipped.__name__], result_path="$.error")
+    charge_lost = cancel.next(state("ReleaseAfterCancel")).next(end(PAYMENT_INCOMPLETE))
+    refund = state("RefundPayment")
+    refund.add_catch(completed, errors=[AlreadyShipped.__name__], result_path="$.error")
+    shipping_failed = refund.next(state("ReleaseAfterRefund")).next(end(SHIPPING_FAILED))
+
+    reserve.add_catch(end(OUT_OF_STOCK), errors=[OutOfStockError.__name__], result_path="$.error")
+    charge.add_catch(declined, errors=[PaymentDeclinedError.__name__], result_path="$.error")
+    charge.add_catch(charge_lost, errors=[sfn.Errors.ALL], result_path="$.error")
+    notify.add_catch(shipping_failed, errors=[sfn.Errors.ALL], result_path="$.error")
+    return reserve.next(charge).next(notify).next(completed)
+
+
+def saga_state_machine(scope: Construct, definition: sfn.IChainable, *, timeout: Duration) -> sfn.StateMachine:
+    log_group = saga_log_group(scope, "StateMachineLogs")
+    return sfn.StateMachine(
+        scope,
+        "OrderSaga",
+        state_machine_type=sfn.StateMachineType.STANDARD,
+        definition_body=sfn.DefinitionBody.from_chainable(definition),
+        timeout=timeout,
+        tracing_enabled=True,
+        # Never the states' inputs and outputs (customer ids, amounts): `make compare` reads the
+        # execution history. The level is the target's (`shared.infra.target`).
+        logs=sfn.LogOptions(
+            destination=log_group,
+            level=Target.of(scope).state_machine_log_level,
+            include_execution_data=False,
+        ),
+    )
+
+
+# --- the whole orchestrated saga --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrchestratedSaga:
+    tables: SagaTables
+    lambdas: SagaLambdas
+    state_machine: sfn.StateMachine
+    dead_letter_queue: sqs.Queue
+    alarms: SagaAlarms
+    api: OrdersApi
+
+
+def orchestrate(
+    stack: Stack,
+    *,
+    lambda_code: lambda_.Code,
+    saga_style: str = SAGA_STYLE,
+    after_end: AfterEnd = just_end,
+    after_end_seconds: float = 0,
+) -> OrchestratedSaga:
+    """The orchestrated order saga in `stack`: tables, functions (orchestration's handlers, named
+    and measured as `saga_style`), the state machine, the outbox relay that starts it, the
+    reconciler that restarts it, the alarms, the API and the common outputs. `after_end` runs at
+    each end of the saga and may take up to `after_end_seconds` (added to the saga's timeout)."""
+    tables = SagaTables(stack, "Tables")
+    lambdas = SagaLambdas(
+        stack, "Lambdas", code=lambda_code, saga_style=saga_style, tables=tables, handler_style=SAGA_STYLE
+    )
+    state_machine = saga_state_machine(
+        stack,
+        saga_definition(stack, lambdas.steps, after_end),
+        timeout=saga_timeout(WORST_CASE_SECONDS + after_end_seconds),
+    )
+
+    # The outbox relay starts one execution per new order.
+    dead_letter_queue = dead_letter_queue_of(stack, "DeadLetterQueue")
+    start_saga = lambdas.start_saga
+    start_saga.add_environment("STATE_MACHINE_ARN", state_machine.state_machine_arn)
+    state_machine.grant_start_execution(start_saga)
+    OutboxRelay(stack, "Outbox", table=tables.orders, function=start_saga, dead_letter_queue=dead_letter_queue)
+
+    # The reconciler looks at an order's execution and starts a new one if it stopped.
+    reconcile = lambdas.reconcile
+    reconcile.add_environment("STATE_MACHINE_ARN", state_machine.state_machine_arn)
+    state_machine.grant_start_execution(reconcile)
+    reconcile.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["states:DescribeExecution"],
+            resources=[
+                stack.format_arn(
+                    service="states",
+                    resource="execution",
+                    resource_name=f"{state_machine.state_machine_name}:*",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
+        )
+    )
+    reconciler = Reconciler(stack, "Reconciler", function=reconcile)
+
+    alarms = SagaAlarms(
+        stack,
+        "Alarms",
+        saga_style=saga_style,
+        dead_letter_queue=dead_letter_queue,
+        reconciler=reconcile,
+        stuck_after_seconds=reconciler.stuck_after_seconds,
+        state_machine=state_machine,
+    )
+
+    api = OrdersApi(stack, "Api", create_order=lambdas.create_order, get_order=lambdas.get_order)
+    add_common_outputs(
+        stack,
+        api=api,
+        tables=tables,
+        dead_letter_queue=dead_letter_queue,
+        reconciler=reconcile,
+        alarms=alarms,
+    )
+    CfnOutput(stack, "StateMachineArn", value=state_machine.state_machine_arn)
+    return OrchestratedSaga(tables, lambdas, state_machine, dead_letter_queue, alarms, api)
 
 
 class OrchestrationStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, lambda_code: lambda_.Code, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        tables = SagaTables(self, "Tables")
-        lambdas = SagaLambdas(self, "Lambdas", code=lambda_code, saga_style=SAGA_STYLE, tables=tables)
-
-        def state(state_id: str) -> tasks.LambdaInvoke:
-            step = TASK_STEPS[state_id]
-            retries = STEP_RETRIES if step in FORWARD_STEPS else COMPENSATION_RETRIES
-            return _invoke(self, state_id, lambdas.steps[step], retries=retries)
-
-        reserve, charge, notify = state("ReserveInventory"), state("ChargePayment"), state("NotifyShipping")
-        completed = sfn.Succeed(self, "OrderCompleted")
-
-        def end(state_id: str, comment: str) -> sfn.Succeed:
-            return sfn.Succeed(self, state_id, comment=comment)
-
-        out_of_stock = end("OutOfStock", "Not enough stock; nothing to compensate")
-        declined = state("ReleaseInventory").next(end("PaymentFailed", "Payment declined; inventory released"))
-        cancel = state("CancelPayment")
-        cancel.add_catch(completed, errors=[AlreadyShipped.__name__], result_path="$.error")
-        charge_lost = cancel.next(state("ReleaseAfterCancel")).next(
-            end("PaymentIncomplete", "Payment did not complete; payment voided or refunded, then inventory released")
-        )
-        refund = state("RefundPayment")
-        refund.add_catch(completed, errors=[AlreadyShipped.__name__], result_path="$.error")
-        shipping_failed = refund.next(state("ReleaseAfterRefund")).next(
-            end("ShippingFailed", "Shipping failed; payment refunded, then inventory released")
-        )
-
-        reserve.add_catch(out_of_stock, errors=[OutOfStockError.__name__], result_path="$.error")
-        charge.add_catch(declined, errors=[PaymentDeclinedError.__name__], result_path="$.error")
-        charge.add_catch(charge_lost, errors=[sfn.Errors.ALL], result_path="$.error")
-        notify.add_catch(shipping_failed, errors=[sfn.Errors.ALL], result_path="$.error")
-
-        definition = reserve.next(charge).next(notify).next(completed)
-
-        log_group = saga_log_group(self, "StateMachineLogs")
-        self.state_machine = sfn.StateMachine(
-            self,
-            "OrderSaga",
-            state_machine_type=sfn.StateMachineType.STANDARD,
-            definition_body=sfn.DefinitionBody.from_chainable(definition),
-            timeout=SAGA_TIMEOUT,
-            tracing_enabled=True,
-            # Never the states' inputs and outputs (customer ids, amounts): `make compare` reads the
-            # execution history. The level is the target's (`shared.infra.target`).
-            logs=sfn.LogOptions(
-                destination=log_group,
-                level=Target.of(self).state_machine_log_level,
-                include_execution_data=False,
-            ),
-        )
-
-        # The outbox relay starts one execution per new order.
-        self.dead_letter_queue = dead_letter_queue(self, "DeadLetterQueue")
-        start_saga = lambdas.start_saga
-        start_saga.add_environment("STATE_MACHINE_ARN", self.state_machine.state_machine_arn)
-        self.state_machine.grant_start_execution(start_saga)
-        OutboxRelay(self, "Outbox", table=tables.orders, function=start_saga, dead_letter_queue=self.dead_letter_queue)
-
-        # The reconciler looks at an order's execution and starts a new one if it stopped.
-        reconcile = lambdas.reconcile
-        reconcile.add_environment("STATE_MACHINE_ARN", self.state_machine.state_machine_arn)
-        self.state_machine.grant_start_execution(reconcile)
-        reconcile.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["states:DescribeExecution"],
-                resources=[
-                    self.format_arn(
-                        service="states",
-                        resource="execution",
-                        resource_name=f"{self.state_machine.state_machine_name}:*",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
-            )
-        )
-        reconciler = Reconciler(self, "Reconciler", function=reconcile)
-
-        alarms = SagaAlarms(
-            self,
-            "Alarms",
-            saga_style=SAGA_STYLE,
-            dead_letter_queue=self.dead_letter_queue,
-            reconciler=reconcile,
-            stuck_after_seconds=reconciler.stuck_after_seconds,
-            state_machine=self.state_machine,
-        )
-
-        api = OrdersApi(self, "Api", create_order=lambdas.create_order, get_order=lambdas.get_order)
-        add_common_outputs(
-            self,
-            api=api,
-            tables=tables,
-            dead_letter_queue=self.dead_letter_queue,
-            reconciler=reconcile,
-            alarms=alarms,
-        )
-        CfnOutput(self, "StateMachineArn", value=self.state_machine.state_machine_arn)
+        saga = orchestrate(self, lambda_code=lambda_code)
+        self.state_machine = saga.state_machine
+        self.dead_letter_queue = saga.dead_letter_queue

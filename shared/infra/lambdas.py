@@ -26,9 +26,15 @@ from shared.contract import CREATE_ORDER, GET_ORDER, RECONCILE, START_SAGA
 from shared.infra.functions import RECONCILER_TIMEOUT, TIMEOUT, SagaFunction
 from shared.infra.tables import SagaTables
 
-# What a function may touch: the three tables and the orders table's WatchList index.
+# What a function may touch: the four tables and the orders table's WatchList index.
 ORDERS, INVENTORY, PAYMENTS, WATCH_LIST = "orders", "inventory", "payments", "watch-list"
-TABLE_ENVIRONMENT = {ORDERS: "ORDERS_TABLE", INVENTORY: "INVENTORY_TABLE", PAYMENTS: "PAYMENTS_TABLE"}
+IDEMPOTENCY = "idempotency"
+TABLE_ENVIRONMENT = {
+    ORDERS: "ORDERS_TABLE",
+    INVENTORY: "INVENTORY_TABLE",
+    PAYMENTS: "PAYMENTS_TABLE",
+    IDEMPOTENCY: "IDEMPOTENCY_TABLE",
+}
 
 # The DynamoDB actions behind each way the code uses a table.
 READ_ORDER = ("dynamodb:GetItem",)
@@ -39,18 +45,23 @@ CHANGE_STOCK = ("dynamodb:UpdateItem",)
 # shared.adapters.ledger: GetItem, Query, TransactWriteItems of Put + ConditionCheck
 USE_LEDGER = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:ConditionCheckItem")
 QUERY_INDEX = ("dynamodb:Query",)
+# shared.adapters.idempotency: the record's conditional Put (in the order's TransactWriteItems),
+# and a GetItem of the record that holds a key already used
+CLAIM_KEY = ("dynamodb:GetItem", "dynamodb:PutItem")
 
 
 @dataclass(frozen=True)
 class FunctionSpec:
     service: str  # POWERTOOLS_SERVICE_NAME of the service that owns the function
     access: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    handler: str | None = None  # default: <style>.handlers.<name>.handler
+    handler: str | None = None  # default: <style>.handlers.<name>.handler (SagaLambdas' handler_style)
     timeout: Duration = TIMEOUT
 
 
 FUNCTIONS: dict[str, FunctionSpec] = {
-    CREATE_ORDER: FunctionSpec("orders", {ORDERS: WRITE_ORDER}, handler="shared.entrypoints.create_order.handler"),
+    CREATE_ORDER: FunctionSpec(
+        "orders", {ORDERS: WRITE_ORDER, IDEMPOTENCY: CLAIM_KEY}, handler="shared.entrypoints.create_order.handler"
+    ),
     GET_ORDER: FunctionSpec("orders", {ORDERS: READ_ORDER}, handler="shared.entrypoints.get_order.handler"),
     "reserve_inventory": FunctionSpec("inventory", {ORDERS: WRITE_ORDER, INVENTORY: CHANGE_STOCK}),
     "charge_payment": FunctionSpec("payment", {ORDERS: WRITE_ORDER, PAYMENTS: USE_LEDGER}),
@@ -63,18 +74,39 @@ FUNCTIONS: dict[str, FunctionSpec] = {
 }
 
 
+def handler_of(name: str, handler_style: str) -> str:
+    """The handler a function of FUNCTIONS runs, where the style's handlers are `handler_style`'s."""
+    return FUNCTIONS[name].handler or f"{handler_style}.handlers.{name}.handler"
+
+
 class SagaLambdas(Construct):
-    """Creates one SagaFunction per entry of FUNCTIONS, with its table grants and environment."""
+    """Creates one SagaFunction per entry of FUNCTIONS, with its table grants and environment.
+
+    `handler_style` is the style whose handlers the steps, the relay and the reconciler run (by
+    default `saga_style`'s own): the hybrid runs orchestration's, under its own name and metrics."""
 
     def __init__(
-        self, scope: Construct, construct_id_: str, *, code: lambda_.Code, saga_style: str, tables: SagaTables
+        self,
+        scope: Construct,
+        construct_id_: str,
+        *,
+        code: lambda_.Code,
+        saga_style: str,
+        tables: SagaTables,
+        handler_style: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id_)
-        table_names = {ORDERS: tables.orders, INVENTORY: tables.inventory, PAYMENTS: tables.payments}
+        table_names = {
+            ORDERS: tables.orders,
+            INVENTORY: tables.inventory,
+            PAYMENTS: tables.payments,
+            IDEMPOTENCY: tables.idempotency,
+        }
         arns = {
             ORDERS: tables.orders.table_arn,
             INVENTORY: tables.inventory.table_arn,
             PAYMENTS: tables.payments.table_arn,
+            IDEMPOTENCY: tables.idempotency.table_arn,
             WATCH_LIST: tables.watch_index_arn,
         }
         self.functions: dict[str, lambda_.Function] = {}
@@ -83,7 +115,7 @@ class SagaLambdas(Construct):
                 self,
                 contract.pascal(name),
                 code=code,
-                handler=spec.handler or f"{saga_style}.handlers.{name}.handler",
+                handler=handler_of(name, handler_style or saga_style),
                 name=name,
                 service=spec.service,
                 saga_style=saga_style,

@@ -1,4 +1,4 @@
-"""Synthesized templates of both stacks, once per test module (a synth takes seconds).
+"""Synthesized templates of the three stacks, once per test module (a synth takes seconds).
 
 The App gets the context of cdk.json, so the tests see the same feature flags as `cdk synth`
 (`python app.py` alone does not read cdk.json). The Lambda code is inline: the stacks must not
@@ -52,10 +52,22 @@ def choreography(**context: object) -> Template:
     return Template.from_stack(stack)
 
 
+def hybrid(**context: object) -> Template:
+    """The hybrid stack's template, with extra CDK context if given."""
+    from hybrid.infra.stack import HybridStack
+
+    app = _app(**context)
+    stack = HybridStack(app, "SagaHybrid", lambda_code=lambda_.Code.from_inline(INLINE_CODE))
+    return Template.from_stack(stack)
+
+
+STYLES = {"orchestration": orchestration, "choreography": choreography, "hybrid": hybrid}
+
+
 @pytest.fixture(scope="session")
 def synth() -> Callable[..., Template]:
     """`synth("choreography", stuckAfterSeconds=30)`: a template with extra CDK context."""
-    return lambda style, **context: {"orchestration": orchestration, "choreography": choreography}[style](**context)
+    return lambda style, **context: STYLES[style](**context)
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +81,11 @@ def choreography_template() -> Template:
 
 
 @pytest.fixture(scope="module")
+def hybrid_template() -> Template:
+    return hybrid()
+
+
+@pytest.fixture(scope="module")
 def orchestration_aws_template() -> Template:
     return orchestration(target="aws")
 
@@ -76,6 +93,11 @@ def orchestration_aws_template() -> Template:
 @pytest.fixture(scope="module")
 def choreography_aws_template() -> Template:
     return choreography(target="aws")
+
+
+@pytest.fixture(scope="module")
+def hybrid_aws_template() -> Template:
+    return hybrid(target="aws")
 
 
 TARGETS = ("local", "aws")

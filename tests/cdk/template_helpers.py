@@ -101,9 +101,12 @@ def logical_id_of_type(template: Template, type_: str, **props: Any) -> str:
 
 
 def table_ids(template: Template) -> dict[tuple[str, ...], str]:
-    """Key attribute names (partition key, then sort key if any) -> table logical id."""
+    """The saga's tables (construct `Tables`, shared.infra.tables): key attribute names (partition
+    key, then sort key if any) -> table logical id. A style's own tables are its tests' to find."""
     out = {}
     for logical_id, resource in resources(template, "AWS::DynamoDB::Table").items():
+        if not logical_id.startswith("Tables"):
+            continue
         schema = sorted(resource["Properties"]["KeySchema"], key=lambda key: key["KeyType"] != "HASH")
         out[tuple(key["AttributeName"] for key in schema)] = logical_id
     return out

@@ -1,4 +1,4 @@
-"""app.py: refuses to run without a bundle or with an unknown target, and synthesizes both stacks
+"""app.py: refuses to run without a bundle or with an unknown target, and synthesizes the three stacks
 for a bootstrap-free deploy (target local, LocalStack) or a bootstrapped account (target aws)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 from tests.cdk.conftest import run_app
 
-STACKS = ("SagaOrchestration", "SagaChoreography")
+STACKS = ("SagaOrchestration", "SagaChoreography", "SagaHybrid")
 # `cdk bootstrap`'s default qualifier and the names of what it creates.
 BOOTSTRAP_BUCKET = "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}"
 ROLE = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-hnb659fds-%s-role-${AWS::AccountId}-${AWS::Region}"

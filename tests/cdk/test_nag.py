@@ -1,8 +1,8 @@
-"""Security checks of both stacks on both targets: cdk-nag's AwsSolutions pack finds nothing
+"""Security checks of the three stacks on both targets: cdk-nag's AwsSolutions pack finds nothing
 unacknowledged, every acknowledgment is narrow and explains itself, and the templates carry no
 secrets.
 
-One app and one synth per target (both stacks, as `cdk synth -c target=...` runs them through
+One app and one synth per target (every stack, as `cdk synth -c target=...` runs them through
 `shared.infra.nag`), plus a tiny canary stack with wildcards the project must never accept: it
 proves in the same run that the checks are live and that an acknowledged shape does not cover a
 broader grant.
@@ -22,7 +22,7 @@ from aws_cdk import aws_lambda as lambda_
 
 ROOT = Path(__file__).resolve().parents[2]
 INLINE_CODE = "def handler(event, context):\n    return event\n"
-STACKS = ("SagaOrchestration", "SagaChoreography")
+STACKS = ("SagaOrchestration", "SagaChoreography", "SagaHybrid")
 TARGETS = ("local", "aws")
 # The saga functions' construct ids (Lambdas/<id>), each with its own role.
 FUNCTIONS = (
@@ -36,6 +36,10 @@ FUNCTIONS = (
     "StartSaga",
     "Reconcile",
 )
+# The stacks with the saga's state machine (its role invokes the steps: LambdaInvoke's `:*`).
+STATE_MACHINE_STACKS = ("SagaOrchestration", "SagaHybrid")
+# The hybrid's notification service (construct path under the stack).
+NOTIFY_CUSTOMER = "Notifications/NotifyCustomer"
 XRAY_UPLOAD = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 CANARY = "NagCanary"
 PACK = "AwsSolutions"
@@ -90,6 +94,7 @@ def _canary(app: App) -> None:
 @pytest.fixture(scope="module", params=TARGETS)
 def nag(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> NagRun:
     from choreography.infra.stack import ChoreographyStack
+    from hybrid.infra.stack import HybridStack
     from orchestration.infra.stack import OrchestrationStack
     from shared.infra.nag import check_with_cdk_nag
 
@@ -98,6 +103,7 @@ def nag(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     app = App(context=context, outdir=str(outdir))
     OrchestrationStack(app, STACKS[0], lambda_code=lambda_.Code.from_inline(INLINE_CODE))
     ChoreographyStack(app, STACKS[1], lambda_code=lambda_.Code.from_inline(INLINE_CODE))
+    HybridStack(app, STACKS[2], lambda_code=lambda_.Code.from_inline(INLINE_CODE))
     _canary(app)
     check_with_cdk_nag(app)
     try:
@@ -133,7 +139,7 @@ def test_the_checks_catch_wildcards_the_project_does_not_accept(nag: NagRun) -> 
     ]
 
 
-def test_the_pack_checked_both_stacks(nag: NagRun) -> None:
+def test_the_pack_checked_every_stack(nag: NagRun) -> None:
     acknowledged = nag.findings(in_stacks=STACKS, key="suppressedViolations")
     assert {path.split("/")[0] for _, _, path in acknowledged} == set(STACKS)
 
@@ -194,9 +200,11 @@ def test_only_these_iam_wildcard_shapes_are_acknowledged(nag: NagRun) -> None:
     paths = {a.path for a in nag.acknowledgments if "IAM5" in a.rule}
     # X-Ray's trace upload (target aws) puts a `*` statement in every function's role.
     functions = FUNCTIONS if nag.target == "aws" else ("StartSaga", "Reconcile")
+    traced_extra = (f"{STACKS[2]}/{NOTIFY_CUSTOMER}/Role/DefaultPolicy/Resource",) if nag.target == "aws" else ()
     assert paths == {
-        f"{STACKS[0]}/OrderSaga/Role/DefaultPolicy/Resource",  # the state machine's role
+        *(f"{stack}/OrderSaga/Role/DefaultPolicy/Resource" for stack in STATE_MACHINE_STACKS),
         *(f"{stack}/Lambdas/{fn}/Role/DefaultPolicy/Resource" for stack in STACKS for fn in functions),
+        *traced_extra,
     }
 
 
@@ -211,9 +219,12 @@ def test_acknowledged_wildcards_come_from_the_expected_statements(nag: NagRun) -
         for logical_id, resource in nag.templates[stack]["Resources"].items():
             if resource["Type"] != "AWS::IAM::Policy":
                 continue
-            if not logical_id.startswith("Lambdas"):
-                continue  # the state machine's role: test_only_these_iam_wildcard_shapes...
-            fn = next((name for name in FUNCTIONS if logical_id.startswith(f"Lambdas{name}Role")), None)
+            if logical_id.startswith("NotificationsNotifyCustomerRole"):
+                fn: str | None = "NotifyCustomer"  # the hybrid's notification service: X-Ray only
+            elif not logical_id.startswith("Lambdas"):
+                continue  # a state machine's role: test_only_these_iam_wildcard_shapes...
+            else:
+                fn = next((name for name in FUNCTIONS if logical_id.startswith(f"Lambdas{name}Role")), None)
             assert fn is not None, logical_id
             for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
                 text = json.dumps(statement["Resource"])
@@ -232,7 +243,7 @@ def test_state_machine_logs_all_events_or_says_why_not(nag: NagRun) -> None:
     """SF1 (log ALL events) is met on AWS and acknowledged on LocalStack only, where the state
     machine logs errors only (shared.infra.target)."""
     acknowledged = [a for a in nag.acknowledgments if a.rule == f"{PACK}::{PACK}-SF1"]
-    expected = {"local": [f"{STACKS[0]}/OrderSaga/Resource"], "aws": []}
+    expected = {"local": [f"{stack}/OrderSaga/Resource" for stack in STATE_MACHINE_STACKS], "aws": []}
     assert [a.path for a in acknowledged] == expected[nag.target]
     assert all("LocalStack" in a.reason for a in acknowledged)
 

@@ -40,7 +40,7 @@ def test_figures_are_consistent(result):
 
 def test_ratios_are_choreography_over_orchestration(result):
     [ratios] = result.ratios
-    orch, chor = result.cells
+    orch, chor = (result.cell(style, CONCURRENCY) for style in ("orchestration", "choreography"))
     assert ratios.concurrency == CONCURRENCY
     for key, _ in FIGURES:
         if orch.figure(key) and chor.figure(key) is not None:

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from shared.contract import STEP_DONE
+from shared.contract import ORCHESTRATED, STEP_DONE
 from tools import aws
 from tools.analysis import chaos
 from tools.analysis.compare.lambda_logs import records_of
@@ -60,7 +60,7 @@ def test_the_saga_started_twice_reserves_once(deployed, style):
     record = trigger.wait_for_terminal(style, place(style, sku), timeout=60)
     assert record["status"] == "SHIPPING_SCHEDULED" and trigger.stock(style, sku) == 4
     chaos.deliver_again(style, record)
-    if style == "orchestration":
+    if style in ORCHESTRATED:
         arn = aws.outputs(style)["StateMachineArn"]
         executions = aws.client("stepfunctions").list_executions(stateMachineArn=arn)["executions"]
         assert [e["name"] for e in executions].count(record["orderId"]) == 1

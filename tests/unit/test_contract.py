@@ -19,7 +19,8 @@ def test_function_and_log_group_names():
 def test_the_tools_name_a_style_s_functions_as_its_stack_does():
     assert aws.function_name("choreography", "start_saga") == "SagaChoreography-start-saga"
     assert aws.log_group("orchestration", "create_order") == "/aws/lambda/SagaOrchestration-create-order"
-    assert aws.STYLES == contract.STYLES == ("orchestration", "choreography")
+    assert aws.STYLES == contract.STYLES == ("orchestration", "choreography", "hybrid")
+    assert aws.function_name("hybrid", "notify_customer") == "SagaHybrid-notify-customer"
 
 
 @pytest.mark.parametrize(

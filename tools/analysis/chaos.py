@@ -6,11 +6,13 @@ the payment ledger.
     python -m tools.analysis.chaos [--orders 40] [--seed 7] [--fault-rate 0.2] [--duplicates 0.25] [--kill 0.1]
 
 Faults: each step invocation fails with about `--fault-rate`, half before its write and half
-after it (a lost answer: after a charge, a refund, a start). Killed sagas (`--kill`, a share):
-orchestration stops that share of the orders' executions as soon as they run; choreography drops
-that share of step outcomes on the bus (each step's outcome, with that probability). Only the
-reconciler can finish those, so with `--kill` the run waits up to
-the deployment's stuck-order deadline plus two reconciler periods.
+after it (a lost answer: after a charge, a refund, a start); the hybrid's notification service
+too. Killed sagas (`--kill`, a share): orchestration and the hybrid stop that share of the orders'
+executions as soon as they run; choreography drops that share of step outcomes on the bus (each
+step's outcome, with that probability). Only the reconciler can finish those, so with `--kill`
+the run waits up to the deployment's stuck-order deadline plus two reconciler periods. The
+hybrid's customer notifications are checked too: each order that reached an end notified once,
+with its outcome, or its outcome parked in the dead-letter queue.
 
 The seed fixes the orders (scenario mix, quantities), which are delivered twice and which
 executions are stopped; the fault draws happen inside the Lambdas. Exits non-zero on any
@@ -30,6 +32,7 @@ import requests
 from botocore.exceptions import ClientError
 from rich.table import Table
 
+from hybrid.notifications import Notification
 from shared import contract
 from shared.adapters.stepfunctions import execution_name
 from shared.domain.order import Order
@@ -39,11 +42,13 @@ from shared.steps import outcome_event
 from tools import aws
 from tools.analysis import invariants
 from tools.console import console
-from tools.operator import faults, trigger
+from tools.operator import dlq, faults, trigger
 from tools.operator.scenarios import SCENARIOS
 
 MIX = (("happy", 6), ("declined", 2), ("out-of-stock", 1), ("undeliverable", 1))
 RECONCILER_PERIOD = 60
+# From an order's end to its customer notification: the publish, the rule, Lambda's async retries.
+NOTIFICATION_WAIT = 60
 
 
 @dataclass
@@ -57,6 +62,7 @@ class ChaosResult:
     killed: int = 0
     records: list[dict] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
+    notified: int | None = None  # customer notifications recorded (the hybrid only)
 
     @property
     def compensations(self) -> int:
@@ -100,7 +106,7 @@ def kill(style: str, order_id: str, within: float = 60.0) -> bool:
     """Stop the order's execution as soon as it runs (orchestration): True if it was stopped
     mid-way, False if it had ended before it could be (or never started within `within` s: with
     faults in the outbox relay, the stream's retries back off for tens of seconds)."""
-    machine, name, deadline = aws.state_machine(), execution_name(order_id), time.monotonic() + within
+    machine, name, deadline = aws.state_machine(style), execution_name(order_id), time.monotonic() + within
     while time.monotonic() < deadline:
         status = machine.execution_status(name)
         if status == "RUNNING":
@@ -122,7 +128,7 @@ def kill(style: str, order_id: str, within: float = 60.0) -> bool:
 def count_faults(style: str, since_ms: int) -> tuple[int, int]:
     """(faults injected, outcome events dropped) in the style's functions since `since_ms`."""
     injected, faults_seen, dropped = f"{TransientFault.__name__}: {contract.INJECTED_FAULT}", 0, 0
-    for step in faults.STEPS:
+    for step in faults.steps_of(style):
         messages = [e["message"] for e in aws.log_events(aws.log_group(style, step), since_ms=since_ms)]
         faults_seen += sum(injected in m for m in messages)
         dropped += sum(contract.OUTCOME_DROPPED in m for m in messages)
@@ -143,7 +149,7 @@ def run(
     sku = trigger.stocked_sku(style, result.stock_before, prefix="CHAOS")
     bodies = plan(rng, orders, sku)
     since_ms = int(time.time() * 1000) - 1000
-    drop = kill_share if style == contract.CHOREOGRAPHY else 0
+    drop = kill_share if style not in contract.ORCHESTRATED else 0
     faults.set_rate(style, fault_rate)
     faults.set_rate(style, drop, variable=faults.DROP_RATE)
     try:
@@ -174,6 +180,10 @@ def run(
     ledger = aws.ledger(style)
     entries = {oid: ledger.entries(oid) for oid in order_ids}
     result.violations = invariants.violations(result.records, result.stock_before, result.stock_after, entries)
+    if contract.NOTIFY_CUSTOMER in contract.EXTRA_FUNCTIONS.get(style, ()):
+        notified, dead_letters = notifications(style, result.records)
+        result.notified = sum(n is not None for n in notified.values())
+        result.violations += invariants.notification_violations(result.records, notified, dead_letters)
     if refused:
         result.violations.append(f"{len(refused)} orders refused by the API: {'; '.join(refused)}")
     return result
@@ -191,6 +201,28 @@ def settle(style: str, order_ids: list[str], timeout: float) -> list[dict]:
     return records
 
 
+def notifications(
+    style: str, records: list[dict], timeout: float = NOTIFICATION_WAIT
+) -> tuple[dict[str, Notification | None], set[str]]:
+    """Each order's customer notification (None: none) and the orders whose outcome the
+    dead-letter queue holds, once every order that reached an end has one or the other, or when
+    `timeout` s have passed."""
+    store, queue = aws.notifications(style), aws.outputs(style)["DeadLetterQueueUrl"]
+    ended = {r["orderId"] for r in records if r["status"] in invariants.ANNOUNCED}
+    found: dict[str, Notification | None] = {r["orderId"]: None for r in records}
+    deadline = time.monotonic() + timeout
+    while True:
+        for order_id in [oid for oid, n in found.items() if n is None]:
+            found[order_id] = store.get(order_id)
+        parked = dlq.receive_all(queue)
+        dlq.release(queue, parked)
+        dead_letters = {p.order_id for p in parked}
+        waiting = {oid for oid in ended if found[oid] is None} - dead_letters
+        if not waiting or time.monotonic() >= deadline:
+            return found, dead_letters
+        time.sleep(0.5)
+
+
 def report(results: list[ChaosResult]) -> None:
     table = Table(title="chaos: invariants under faults, duplicates, killed sagas and concurrency")
     columns = (
@@ -203,6 +235,7 @@ def report(results: list[ChaosResult]) -> None:
         "refunds",
         "compensations",
         "stock before → after",
+        "customers notified",
         "violations",
     )
     for column in columns:
@@ -218,6 +251,7 @@ def report(results: list[ChaosResult]) -> None:
             str(r.refunds),
             str(r.compensations),
             f"{r.stock_before} → {r.stock_after}",
+            "—" if r.notified is None else str(r.notified),
             f"[{'red' if r.violations else 'green'}]{len(r.violations)}",
         )
     out = console()

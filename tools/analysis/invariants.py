@@ -1,19 +1,27 @@
-"""The saga's guarantees, checked on final records, stock and the payment ledger. Used by
-`make chaos` and the e2e invariant suite; each check returns the violations it finds (an empty
-list when all is well)."""
+"""The saga's guarantees, checked on final records, stock and the payment ledger, and the hybrid's
+customer notifications. Used by `make chaos` and the e2e invariant suite; each check returns the
+violations it finds (an empty list when all is well)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 
+from hybrid.notifications import Notification
 from shared.contract import TERMINAL_STATUSES
 from shared.domain.order import Status
 from shared.domain.payment import DECLINED_CUSTOMER, LedgerEntry, ledger_violations
 from shared.domain.shipping import UNDELIVERABLE_CUSTOMER
+from shared.events import OrderCompleted, OrderFailed
 
 SHIPPED = str(Status.SHIPPING_SCHEDULED)
 RELEASED = str(Status.INVENTORY_RELEASED)
 PARKED = str(Status.NEEDS_ATTENTION)
+# The outcome the hybrid's state machine publishes for each status an order ends in.
+ANNOUNCED = {
+    SHIPPED: OrderCompleted.detail_type(),
+    RELEASED: OrderFailed.detail_type(),
+    str(Status.INVENTORY_FAILED): OrderFailed.detail_type(),
+}
 # Customers whose orders can never ship, and how each must end.
 NEVER_SHIPS = {
     DECLINED_CUSTOMER: {RELEASED, str(Status.INVENTORY_FAILED)},
@@ -42,6 +50,31 @@ def violations(
             f"stock {stock_before} - shipped {shipped_units} should be {stock_before - shipped_units}, "
             f"is {stock_after} (units lost or doubled)"
         )
+    return found
+
+
+def notification_violations(
+    records: Iterable[dict], notified: Mapping[str, Notification | None], dead_letters: Set[str] = frozenset()
+) -> list[str]:
+    """How the hybrid's notifications break their guarantee, given each order's final record and
+    its notification (None: none): every order that reached an end is notified once (the table
+    holds one per order), with the outcome and the status it ended in, unless its outcome is
+    parked in the dead-letter queue (`dead_letters`: order ids), where an operator sees it; an
+    order parked for a person reached no end, and is not notified."""
+    found = []
+    for r in records:
+        where, status = f"order {r['orderId']} ({r['status']})", r["status"]
+        notification = notified.get(r["orderId"])
+        if status not in ANNOUNCED:
+            if notification is not None:
+                found.append(f"{where}: notified {notification.outcome} without reaching an end")
+            continue
+        if notification is None:
+            if r["orderId"] not in dead_letters:
+                found.append(f"{where}: no customer notification, and none in the dead-letter queue")
+            continue
+        if (notification.outcome, notification.status) != (ANNOUNCED[status], status):
+            found.append(f"{where}: notified {notification.outcome} with status {notification.status}")
     return found
 
 

@@ -19,7 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 REQUIREMENTS = ROOT / "requirements-lambda.txt"
 OUT = ROOT / "build" / "lambda"
-# What runs inside Lambda: the steps' rules and adapters, and each style's handlers.
+# What runs inside Lambda: the steps' rules and adapters, and each style's handlers (the hybrid's
+# saga runs orchestration's; its own package holds the notification service).
 RUNTIME_PACKAGES = (
     "shared",
     "shared.domain",
@@ -29,9 +30,11 @@ RUNTIME_PACKAGES = (
     "orchestration.handlers",
     "choreography",
     "choreography.handlers",
+    "hybrid",
+    "hybrid.handlers",
 )
 # The CDK side of each top-level package: never shipped.
-INFRA_PACKAGES = ("shared.infra", "orchestration.infra", "choreography.infra")
+INFRA_PACKAGES = ("shared.infra", "orchestration.infra", "choreography.infra", "hybrid.infra")
 
 
 def package_dir(package: str) -> Path:

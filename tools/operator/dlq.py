@@ -3,11 +3,12 @@
     python -m tools.operator.dlq [--style S]            # list
     python -m tools.operator.dlq [--style S] redrive    # send each message back where it failed, then delete it
 
-Three kinds of message land there: events EventBridge could not deliver (choreography; the body
-is the event, its attributes name the target), invocations a step's Lambda failed after its
-retries (choreography; the on-failure destination's record: `requestPayload` is the event,
-`requestContext.functionArn` the function), and stream batches the outbox relay could not start
-(both styles; the record names the stream positions, not the orders). Redriving is safe because
+Three kinds of message land there: events EventBridge could not deliver (choreography, and the
+hybrid's outcomes for its notification service; the body is the event, its attributes name the
+target), invocations a subscriber's Lambda failed after its retries (the same two; the on-failure
+destination's record: `requestPayload` is the event, `requestContext.functionArn` the function),
+and stream batches the outbox relay could not start (every style; the record names the stream
+positions, not the orders). Redriving is safe because
 every step is idempotent; a stream batch cannot be replayed from the queue (the stream keeps
 records 24 hours), so redrive only removes it: the orders it held stay CREATED and the reconciler
 starts them.

@@ -1,6 +1,6 @@
 """Send scenario orders through a deployed style's API and wait for each to finish.
 
-    python -m tools.operator.trigger [--style orchestration|choreography]
+    python -m tools.operator.trigger [--style orchestration|choreography|hybrid]
                                      [--scenario happy|out-of-stock|declined|undeliverable]
 
 Prints each order's final record as JSON. Exits non-zero if an order does not reach a terminal

@@ -1,4 +1,4 @@
-"""`make bench`: latency, throughput and resource growth of both styles on the embedded LocalStack.
+"""`make bench`: latency, throughput and resource growth of every style on the embedded LocalStack.
 
     python -m tools.analysis.bench [--orders N] [--concurrency 1,4,16] [--quick] [--out DIR]
 

@@ -13,7 +13,7 @@ handler time is the sum of the three step bodies, each hop the gap from one mark
 last mark) to the next one's first, and the saga window (created -> notify done) is exactly
 handlers + hops (with no retries: a failed attempt and the wait for its retry fall into the hop;
 `retries` counts the invocations beyond one per step, so such a run is visible).
-hop1 is the outbox's hand-off, the same in both styles: create_order returning, the orders
+hop1 is the outbox's hand-off, the same in every style: create_order returning, the orders
 table's stream, the event source mapping invoking start_saga, and start_saga's own run up to its
 one log line, its StartExecution or PutEvents call included (it logs nothing before it).
 The other hops are everything between two handler bodies: the handler returning, the executor's

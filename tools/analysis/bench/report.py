@@ -10,14 +10,17 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from shared.contract import CHOREOGRAPHY, ORCHESTRATION
+from shared.contract import CHOREOGRAPHY, HYBRID, ORCHESTRATION, STYLES
 from tools.analysis.bench.model import BenchResult
 from tools.analysis.bench.stats import FIGURES
 
 # Published per-hop latencies on real AWS, eu-west-1 (bitesizedserverless.com, "Serverless
 # Messaging: Latency Compared"): Step Functions Standard calling Lambda synchronously, and
-# EventBridge to a Lambda target.
+# EventBridge to a Lambda target. The hybrid's saga hops are Step Functions' (its outcome's hop
+# to the notification service comes after the order's end, which the benchmark measures).
 AWS_HOP_MS = {ORCHESTRATION: {"p50": 99, "p99": 250}, CHOREOGRAPHY: {"p50": 148, "p99": 387}}
+AWS_HOP_MS[HYBRID] = AWS_HOP_MS[ORCHESTRATION]
+COLORS = {ORCHESTRATION: "tab:blue", CHOREOGRAPHY: "tab:orange", HYBRID: "tab:green"}
 
 _console = Console(stderr=True)
 
@@ -57,21 +60,26 @@ def _figure(result: BenchResult, style: str, level: int, key: str):
     return cell.figure(key) if cell else None
 
 
+def styles(result: BenchResult) -> list[str]:
+    """The styles the run measured, in the contract's order."""
+    measured = {c.style for c in result.cells}
+    return [s for s in STYLES if s in measured]
+
+
 def grid(result: BenchResult) -> tuple[list[str], list[list[str]]]:
-    """Header and rows: one row per figure, one column per concurrency, each cell
-    "orchestration / choreography (ratio×)" with ratio = choreography / orchestration."""
-    levels = result.config.concurrency
+    """Header and rows: one row per figure, one column per concurrency, each cell the styles'
+    figures "orchestration / choreography / hybrid (ratio×)" with ratio = choreography / orchestration."""
+    levels, shown = result.config.concurrency, styles(result)
     body = []
     for key, label in FIGURES:
         row = [label]
         for level in levels:
-            orch = _figure(result, ORCHESTRATION, level, key)
-            chor = _figure(result, CHOREOGRAPHY, level, key)
+            figures = " / ".join(_fmt(_figure(result, style, level, key)) for style in shown)
             ratio = result.ratio(level)
             r = ratio.figures.get(key) if ratio else None
-            row.append(f"{_fmt(orch)} / {_fmt(chor)}" + (f" ({r:.2f}×)" if r else ""))
+            row.append(figures + (f" ({r:.2f}×)" if r else ""))
         body.append(row)
-    return ["orchestration / choreography (chor ÷ orch)", *(f"{c} in flight" for c in levels)], body
+    return [f"{' / '.join(shown)} (chor ÷ orch)", *(f"{c} in flight" for c in levels)], body
 
 
 def _caption(result: BenchResult) -> str:
@@ -97,7 +105,8 @@ def print_table(result: BenchResult, stderr: bool = False) -> None:
         table.add_row(*row)
     stream = sys.stderr if stderr else sys.stdout
     # Piped output (CI logs) gets room for the whole table instead of rich's default 80 columns.
-    width = max(120, 40 + 28 * len(header[1:]), Console(file=stream).width if stream.isatty() else 0)
+    per_level = 10 + 11 * len(styles(result))  # "1,234 / ..." per style, and the ratio
+    width = max(120, 40 + per_level * len(header[1:]), Console(file=stream).width if stream.isatty() else 0)
     Console(file=stream, width=width).print(table)
     incomplete = [c for c in result.cells if c.terminal < c.orders or c.traced < c.terminal]
     for c in incomplete:
@@ -125,8 +134,10 @@ def plot(result: BenchResult, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    colors = {ORCHESTRATION: "tab:blue", CHOREOGRAPHY: "tab:orange"}
+    shown = styles(result)
+    colors = {style: COLORS[style] for style in shown}
     levels = result.config.concurrency
+    width = 0.8 / len(shown)
 
     def figures(style: str, key: str) -> list:
         return [_figure(result, style, c, key) for c in levels]
@@ -134,12 +145,13 @@ def plot(result: BenchResult, path: Path) -> None:
     fig, (dist, tput, hop) = plt.subplots(1, 3, figsize=(16, 5), gridspec_kw={"width_ratios": [2, 1, 1]})
 
     # Latency distribution: a box per style side by side at each concurrency.
-    for offset, style in ((-0.2, ORCHESTRATION), (0.2, CHOREOGRAPHY)):
+    for n, style in enumerate(shown):
+        offset = (n - (len(shown) - 1) / 2) * width
         data = [figures(style, "latencies_ms")[i] or [float("nan")] for i in range(len(levels))]
         boxes = dist.boxplot(
             data,
             positions=[i + offset for i in range(len(levels))],
-            widths=0.35,
+            widths=width * 0.85,
             patch_artist=True,
             whis=(1, 99),
             showfliers=True,

@@ -1,4 +1,4 @@
-"""Run the benchmark: both styles, each concurrency, one report.
+"""Run the benchmark: every style, each concurrency, one report.
 
     python -m tools.analysis.bench [--orders N] [--concurrency 1,4,16] [--quick] [--out DIR] [--json PATH|-]
 
@@ -179,7 +179,7 @@ def _concurrency(value: str) -> list[int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Benchmark both saga styles on the deployed stacks.")
+    parser = argparse.ArgumentParser(description="Benchmark every saga style on the deployed stacks.")
     parser.add_argument(
         "--orders",
         type=int,
