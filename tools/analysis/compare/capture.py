@@ -1,6 +1,8 @@
 """Reads what the deployed stacks recorded about an order, without touching the services:
-the Step Functions history, the event tap's log group, and the log groups of create_order, the
-outbox relay start_saga, the steps and the reconciler (lambda_logs.TRACED_FUNCTIONS).
+the Step Functions history (orchestration, the hybrid), the event tap's log group (choreography,
+the hybrid), and the log groups of create_order, the outbox relay start_saga, the steps, the
+style's own functions (the hybrid's notify_customer) and the reconciler
+(lambda_logs.traced_functions).
 
 Logs and the history trail the order's final status by a moment (the status is written before
 the last handler returns), so `trace` polls until the builder finds the record complete, with a
@@ -15,15 +17,15 @@ from datetime import datetime, timedelta
 from botocore.exceptions import ClientError
 
 from shared.adapters.stepfunctions import execution_name
-from shared.contract import ORCHESTRATION, TERMINAL_STATUSES
+from shared.contract import ORCHESTRATED, ORCHESTRATION, STACKS, TERMINAL_STATUSES
 from tools import aws
-from tools.analysis.compare.lambda_logs import TRACED_FUNCTIONS
+from tools.analysis.compare.lambda_logs import traced_functions
 from tools.analysis.compare.model import Capture, Trace
 from tools.analysis.compare.traces import build
 
 
 def log_groups(style: str) -> list[str]:
-    return [aws.log_group(style, name) for name in TRACED_FUNCTIONS]
+    return [aws.log_group(style, name) for name in traced_functions(style)]
 
 
 def log_events(group: str, order_id: str, since: datetime | None) -> list[aws.LogEvent]:
@@ -32,8 +34,8 @@ def log_events(group: str, order_id: str, since: datetime | None) -> list[aws.Lo
     return aws.log_events(group, since_ms=since_ms, containing=order_id)
 
 
-def execution_history(order_id: str) -> list[dict]:
-    execution = aws.state_machine().execution_arn(execution_name(order_id))
+def execution_history(order_id: str, style: str = ORCHESTRATION) -> list[dict]:
+    execution = aws.state_machine(style).execution_arn(execution_name(order_id))
     events: list[dict] = []
     try:
         pages = aws.client("stepfunctions").get_paginator("get_execution_history").paginate(executionArn=execution)
@@ -49,13 +51,14 @@ def execution_history(order_id: str) -> list[dict]:
 def snapshot(style: str, order_id: str, record: dict) -> Capture:
     since = _created_at(record)
     logs = [e for group in log_groups(style) for e in log_events(group, order_id, since)]
-    if style == ORCHESTRATION:
-        return Capture(style=style, order_id=order_id, record=record, history=execution_history(order_id), logs=logs)
+    history = execution_history(order_id, style) if style in ORCHESTRATED else []
+    if style == ORCHESTRATION:  # no bus
+        return Capture(style=style, order_id=order_id, record=record, history=history, logs=logs)
     tap_group = aws.outputs(style).get("EventLogGroupName")
     if tap_group is None:
-        raise aws.NotDeployed("error: SagaChoreography has no event tap: run `make deploy-choreography`")
+        raise aws.NotDeployed(f"error: {STACKS[style]} has no event tap: run `make deploy-{style}`")
     tap = log_events(tap_group, order_id, since)
-    return Capture(style=style, order_id=order_id, record=record, tap=tap, logs=logs)
+    return Capture(style=style, order_id=order_id, record=record, history=history, tap=tap, logs=logs)
 
 
 def trace(

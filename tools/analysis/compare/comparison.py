@@ -1,4 +1,4 @@
-"""The two styles' traces of one scenario, lined up: step by step, then in totals and cost."""
+"""The styles' traces of one scenario, lined up: step by step, then in totals and cost."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ class Comparison(BaseModel):
     traces: dict[str, Trace]
     rows: list[StepRow]
     summaries: dict[str, StyleSummary]
-    agree: bool | None = None  # None: only one style traced
+    agree: bool | None = None  # None: only one style traced; else: every style's record agrees with the first's
     differences: list[str] = Field(default_factory=list)
 
 
@@ -52,7 +52,10 @@ def step_runs(trace: Trace) -> list[tuple[str, list[Span]]]:
     """start_saga's runs and the steps' handler spans, in start order, grouped into consecutive
     runs of the same step (a retry joins its step)."""
     groups: list[tuple[str, list[Span]]] = []
-    for span in sorted(trace.relays() + trace.handlers(), key=lambda s: s.start):
+    relays = trace.relays()
+    # The relay comes first: it logs once its start call has returned, which the first step, on
+    # a fast bus, may beat by a millisecond.
+    for span in relays[:1] + sorted(relays[1:] + trace.handlers(), key=lambda s: s.start):
         if groups and groups[-1][0] == span.step:
             groups[-1][1].append(span)
         else:
@@ -119,28 +122,27 @@ def summary(trace: Trace) -> StyleSummary:
     )
 
 
+def aligned_rows(per_style: dict[str, list[tuple[str, StepCell]]]) -> list[StepRow]:
+    """The styles' steps as rows, equal steps on one row: each style after the first is aligned
+    with the rows so far, and a step only it ran gets a row of its own (the hybrid's
+    notify_customer)."""
+    rows: list[StepRow] = []
+    for style, runs in per_style.items():
+        merged: list[StepRow] = []
+        for i, j in align([row.step for row in rows], [step for step, _ in runs]):
+            row = rows[i] if i is not None else StepRow(step=runs[j][0], cells={s: None for s in per_style})
+            cells = {**row.cells, style: runs[j][1] if j is not None else None}
+            merged.append(StepRow(step=row.step, cells=cells))
+        rows = merged
+    return rows
+
+
 def compare(scenario: str, traces: dict[str, Trace]) -> Comparison:
     styles = [s for s in STYLES if s in traces]
-    per_style = {style: cells(traces[style]) for style in styles}
-    rows: list[StepRow] = []
-    if len(styles) == 2:
-        left, right = (per_style[s] for s in styles)
-        for i, j in align([step for step, _ in left], [step for step, _ in right]):
-            step = left[i][0] if i is not None else right[j][0]
-            rows.append(
-                StepRow(
-                    step=step,
-                    cells={
-                        styles[0]: left[i][1] if i is not None else None,
-                        styles[1]: right[j][1] if j is not None else None,
-                    },
-                )
-            )
-        diff = differences(*(traces[s].record for s in styles))
-        agree: bool | None = not diff
-    else:
-        rows = [StepRow(step=step, cells={styles[0]: cell}) for step, cell in per_style[styles[0]]]
-        diff, agree = [], None
+    rows = aligned_rows({style: cells(traces[style]) for style in styles})
+    first, *others = (traces[s].record for s in styles)
+    diff = sorted({field for other in others for field in differences(first, other)})
+    agree = not diff if others else None
     return Comparison(
         scenario=scenario,
         traces=traces,

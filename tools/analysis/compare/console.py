@@ -9,12 +9,16 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from shared.contract import ORCHESTRATION
+from shared.contract import CHOREOGRAPHY, HYBRID, ORCHESTRATION
 from tools.analysis.compare.comparison import Comparison, StepCell, StepRow, StyleSummary
+from tools.analysis.compare.decision import Decision
+from tools.analysis.compare.latency import LATENCY_RECORDED, LATENCY_SOURCE, LATENCY_TABLE
 from tools.analysis.compare.prices import PRICE_TABLE, PRICES_RECORDED, PRICES_SOURCE
+from tools.analysis.compare.projection import project
 
 COLD = "*"
 NOT_TIMED = "n/a"
+COLORS = {ORCHESTRATION: "cyan", CHOREOGRAPHY: "magenta", HYBRID: "green"}
 RELAY_NOTE = (
     "start_saga: the outbox relay, fed by the orders table's stream; its hand-off runs from create_order's "
     f"write to the saga started (stream delivery and the start call), its handler is {NOT_TIMED} (one log line)"
@@ -37,12 +41,16 @@ def _numbers(cell: StepCell | None) -> tuple[str, str]:
 
 
 def outcome(row: StepRow, styles: list[str]) -> str:
-    """The step's outcome, once if every style agrees (the usual case), else per style."""
-    shown = []
+    """The step's outcome, once if every style that ran it agrees (the usual case), else per style
+    (a style that did not run it shows dashes in its columns: the hybrid's notify_customer)."""
+    shown = {}
     for style in styles:
         cell = row.cells.get(style)
-        shown.append("not run" if cell is None else cell.outcome + (f" ×{cell.attempts}" if cell.attempts > 1 else ""))
-    return shown[0] if len(set(shown)) == 1 else " / ".join(f"{s[:5]}: {o}" for s, o in zip(styles, shown, strict=True))
+        if cell is not None:
+            shown[style] = cell.outcome + (f" ×{cell.attempts}" if cell.attempts > 1 else "")
+    if len(set(shown.values())) <= 1:
+        return next(iter(shown.values()), "not run")
+    return " / ".join(f"{s[:5]}: {o}" for s, o in shown.items())
 
 
 def steps_table(comparison: Comparison) -> Table:
@@ -52,7 +60,7 @@ def steps_table(comparison: Comparison) -> Table:
     table.add_column("step")
     table.add_column("outcome")
     for style in styles:
-        color = "cyan" if style == ORCHESTRATION else "magenta"
+        color = COLORS.get(style, "white")
         table.add_column(f"{style}\nhand-off", justify="right", header_style=f"bold {color}")
         table.add_column("\nhandler", justify="right", header_style=f"bold {color}")
     for number, row in enumerate(comparison.rows, 1):
@@ -63,7 +71,7 @@ def steps_table(comparison: Comparison) -> Table:
 
 def _metrics(s: StyleSummary) -> dict[str, str]:
     c = s.counts
-    workflow = "EventBridge" if c.events and not c.transitions else "Step Functions"
+    workflow = " + ".join(name for name, n in (("Step Functions", c.transitions), ("EventBridge", c.events)) if n)
     return {
         "end to end ms": ms(s.total_ms),
         "steps run": str(c.steps),
@@ -95,7 +103,7 @@ def verdict(comparison: Comparison) -> Text:
     if comparison.agree is None:
         return Text("final records: only one style traced", style="dim")
     if comparison.agree:
-        return Text("final records agree field by field (generated ids: present in both)", style="green")
+        return Text("final records agree field by field (generated ids: present in each)", style="green")
     return Text(f"final records DIFFER on: {', '.join(comparison.differences)}", style="bold red")
 
 
@@ -106,6 +114,7 @@ def render(comparison: Comparison) -> Group:
         Text(ids, style="dim"),
         steps_table(comparison),
         totals_table(comparison),
+        projection_table(comparison),
         verdict(comparison),
     ]
     for style, trace in comparison.traces.items():
@@ -126,6 +135,43 @@ def prices_table() -> Table:
     return table
 
 
+def projection_table(comparison: Comparison) -> Table:
+    """End to end as measured here beside its projection on AWS (projection.py)."""
+    table = Table(title="end to end: measured here, projected on AWS (ms)", title_justify="left")
+    for name in ("", "on AWS as", "measured", "AWS p50", "AWS p99"):
+        table.add_column(name, justify="left" if name in ("", "on AWS as") else "right")
+    table.add_column("published hops on the path")
+    for style, trace in comparison.traces.items():
+        for p in project(trace):
+            hops = ", ".join(f"{n}× {hop}" for hop, n in p.hops.items())
+            table.add_row(style, p.workflow, ms(trace.total_ms), ms(p.p50_ms), ms(p.p99_ms), hops)
+    return table
+
+
+def latency_table() -> Table:
+    title = f"published hop latencies ({LATENCY_SOURCE}; recorded {LATENCY_RECORDED})"
+    table = Table(title=title, title_justify="left")
+    table.add_column("hop")
+    table.add_column("latency")
+    for hop, figures in LATENCY_TABLE:
+        table.add_row(hop, figures)
+    return table
+
+
+def decision_summary(decision: Decision) -> Table:
+    """The decision page in short: one verdict per criterion (each style's numbers: in the report)."""
+    table = Table(
+        title=f"which style? the verdicts on this run's numbers (latency and cost: the {decision.scenario or 'order'} "
+        "scenario; per style: the report's decision page)",
+        title_justify="left",
+    )
+    table.add_column("criterion", style="bold")
+    table.add_column("verdict")
+    for criterion in decision.criteria:
+        table.add_row(criterion.name, criterion.verdict)
+    return table
+
+
 def print_all(comparisons: list[Comparison], console: Console | None = None) -> None:
     # Piped output gets room for the widest table instead of rich's default 80 columns.
     console = console or Console(width=None if sys.stdout.isatty() else 120)
@@ -134,3 +180,4 @@ def print_all(comparisons: list[Comparison], console: Console | None = None) -> 
     console.print(Text(f"{COLD} cold start: the function's first invocation, paid in the hand-off", style="dim"))
     console.print(Text(RELAY_NOTE, style="dim"))
     console.print(prices_table())
+    console.print(latency_table())

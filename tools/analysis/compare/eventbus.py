@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from shared.contract import CHOREOGRAPHY, pascal
-from shared.events import EVENTS_BY_NAME, ROUTES
+from shared.contract import CHOREOGRAPHY, NOTIFY_CUSTOMER, pascal
+from shared.events import EVENTS_BY_NAME, OUTCOMES, ROUTES
 from tools.analysis.compare.lambda_logs import handler_spans, missing_marks
 from tools.analysis.compare.model import COMPENSATION_STEPS, EVENTBRIDGE, Capture, Counts, Span, Trace
 
@@ -23,6 +23,10 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
     name: tuple(step for step, events in ROUTES.items() if name in {e.detail_type() for e in events})
     for name in dict.fromkeys(e.detail_type() for events in ROUTES.values() for e in events)
 }
+
+
+# The hybrid's outcome events -> who follows them on its bus (hybrid.infra.notifications).
+FOLLOWERS: dict[str, tuple[str, ...]] = {event.detail_type(): (NOTIFY_CUSTOMER,) for event in OUTCOMES}
 
 
 def bus_events(order_id: str, tap: list[dict]) -> list[tuple[datetime, dict]]:
@@ -37,9 +41,10 @@ def bus_events(order_id: str, tap: list[dict]) -> list[tuple[datetime, dict]]:
     return sorted(out, key=lambda pair: pair[0])
 
 
-def build(capture: Capture, scenario: str = "") -> Trace:
-    seen = bus_events(capture.order_id, capture.tap)
-    spans = [
+def event_spans(order_id: str, tap: list[dict]) -> list[Span]:
+    """One point span per event about the order on the bus, when the tap received it (the
+    hybrid's outcome events too)."""
+    return [
         Span(
             kind="event",
             step=event["detail-type"],
@@ -49,8 +54,12 @@ def build(capture: Capture, scenario: str = "") -> Trace:
             outcome=event["detail-type"],
             detail=f"from {event.get('source', '?')}",
         )
-        for at, event in seen
+        for at, event in bus_events(order_id, tap)
     ]
+
+
+def build(capture: Capture, scenario: str = "") -> Trace:
+    seen = event_spans(capture.order_id, capture.tap)
     logged = handler_spans(capture.order_id, capture.logs)
     runs = [s for s in logged if s.kind == "handler"]
     requests = sum(1 for s in logged if s.kind == "request")
@@ -67,7 +76,7 @@ def build(capture: Capture, scenario: str = "") -> Trace:
         compensations=len(steps & set(COMPENSATION_STEPS)),
     )
     warnings = []
-    types = [event["detail-type"] for _, event in seen]
+    types = [event.step for event in seen]
     status = capture.record.get("status", "")
     # The event that reports the final status (`SHIPPING_SCHEDULED` -> ShippingScheduled), if some
     # event does (not NEEDS_ATTENTION, which the reconciler sets, publishing nothing).
@@ -85,7 +94,7 @@ def build(capture: Capture, scenario: str = "") -> Trace:
         scenario=scenario,
         status=status,
         record=capture.record,
-        spans=sorted(spans + logged, key=lambda s: (s.start, s.kind)),
+        spans=sorted(seen + logged, key=lambda s: (s.start, s.kind)),
         counts=counts,
         complete=not warnings,
         warnings=warnings,

@@ -2,10 +2,11 @@
 tell an order's story. The messages are shared.contract's.
 
 Each step logs "step started" and "step done" (or "step skipped") with `correlation_id` = orderId
-and `step`; create_order logs "order created" with `orderId` once the order is stored; the outbox
-relay start_saga (fed by the orders table's stream) logs "saga started" with `orderId` once it
-has started the saga (StartExecution, or OrderCreated put on the bus); the reconciler logs "order
-recovered" with `orderId` when it acts on an order. Times come from the Powertools `timestamp`
+and `step`, and so does the hybrid's notification service (`notify_customer`); create_order logs
+"order created" with `orderId` once the order is stored; the outbox relay start_saga (fed by the
+orders table's stream) logs "saga started" with `orderId` once it has started the saga
+(StartExecution, or OrderCreated put on the bus); the reconciler logs "order recovered" with
+`orderId` when it acts on an order. Times come from the Powertools `timestamp`
 field, written inside the handler: CloudWatch's own event timestamp is when the log batch was
 shipped, which is the same for every line of an invocation (on LocalStack at least).
 """
@@ -18,6 +19,7 @@ from datetime import datetime
 
 from shared.contract import (
     CREATE_ORDER,
+    EXTRA_FUNCTIONS,
     ORDER_CREATED,
     ORDER_RECOVERED,
     RECONCILE,
@@ -32,6 +34,13 @@ from tools.analysis.compare.model import Span
 
 # The functions whose logs tell an order's story, in the order they act on it.
 TRACED_FUNCTIONS = (CREATE_ORDER, START_SAGA, *ROUTES, RECONCILE)
+
+
+def traced_functions(style: str) -> tuple[str, ...]:
+    """TRACED_FUNCTIONS, with the style's own (the hybrid's notify_customer) before the reconciler."""
+    return (*TRACED_FUNCTIONS[:-1], *EXTRA_FUNCTIONS.get(style, ()), RECONCILE)
+
+
 _POWERTOOLS_TIME = "%Y-%m-%d %H:%M:%S,%f%z"
 
 

@@ -13,12 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contract import COMPENSATION_STEPS
 
-Style = Literal["orchestration", "choreography"]  # shared.contract.STYLES, as a type
-# handler: a Lambda running a step (from its logs); state: a Step Functions state (from the
-# history); event: an event seen on the bus (from the tap; start == end); request: the API call
-# that stored the order (its log line; start == end); relay: the outbox relay (start_saga, fed by
-# the orders table's stream) starting the saga (its one log line, written once the saga is
-# started; start == end); recovery: the reconciler acting on the order (not in a normal trace).
+Style = Literal["orchestration", "choreography", "hybrid"]  # shared.contract.STYLES, as a type
+# handler: a Lambda running a step, or the hybrid's notification service (from its logs); state:
+# a Step Functions state (from the history); event: an event seen on the bus (from the tap; start
+# == end); request: the API call that stored the order (its log line; start == end); relay: the
+# outbox relay (start_saga, fed by the orders table's stream) starting the saga (its one log
+# line, written once the saga is started; start == end); recovery: the reconciler acting on the
+# order (not in a normal trace).
 SpanKind = Literal["handler", "state", "event", "request", "relay", "recovery"]
 
 # The lane of the orchestrator and of the bus in the timeline.
@@ -45,7 +46,7 @@ class Span(BaseModel):
 class Counts(BaseModel):
     steps: int = 0  # saga steps that ran (create_order and start_saga not included), each counted once
     invocations: int = 0  # Lambda invocations: create_order, start_saga, the steps, retries included
-    # Deliveries from one service to another (see README: Comparing the two styles), the start
+    # Deliveries from one service to another (see README: Comparing the styles), the start
     # included: create_order -> the orders table's stream -> start_saga -> Step Functions / the bus.
     hops: int = 0
     events: int = 0  # events published on the bus

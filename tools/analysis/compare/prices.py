@@ -47,8 +47,8 @@ class Cost(BaseModel):
     """Dollars per million orders like this one, by what is billed."""
 
     lambda_requests: Decimal
-    workflow: Decimal  # Step Functions Standard, or EventBridge events for choreography
-    express: Decimal | None = None  # the same state machine as an Express workflow
+    workflow: Decimal  # Step Functions Standard and/or EventBridge events (the hybrid: both)
+    express: Decimal | None = None  # the same state machine as an Express workflow (its events included)
 
     @property
     def total(self) -> Decimal:
@@ -58,12 +58,13 @@ class Cost(BaseModel):
 def per_million(trace: Trace) -> Cost:
     counts = trace.counts
     lambdas = counts.invocations * LAMBDA_PER_REQUEST * MILLION
+    events = counts.events * EVENTBRIDGE_PER_EVENT * MILLION
     if trace.style == CHOREOGRAPHY:
-        return Cost(lambda_requests=lambdas, workflow=counts.events * EVENTBRIDGE_PER_EVENT * MILLION)
+        return Cost(lambda_requests=lambdas, workflow=events)
     return Cost(
         lambda_requests=lambdas,
-        workflow=counts.transitions * STANDARD_PER_TRANSITION * MILLION,
-        express=express_per_execution(_execution_ms(trace)) * MILLION,
+        workflow=counts.transitions * STANDARD_PER_TRANSITION * MILLION + events,
+        express=express_per_execution(_execution_ms(trace)) * MILLION + events,
     )
 
 

@@ -1,25 +1,28 @@
 """A swimlane timeline of one trace as inline SVG: one lane per service, time left to right.
 
-Both styles of a scenario are drawn on the same scale (`span_ms`), one above the other, so the
+Every style of a scenario is drawn on the same scale (`span_ms`), one above the other, so the
 lengths compare. Thin lines are the hops: the order stored -> (the orders table's stream) ->
 the saga started by start_saga -> the orchestrator or OrderCreated on the bus; then orchestrator
--> handler -> orchestrator, or event -> subscriber -> published event. Every shape has a <title>
-(the browser's tooltip).
+-> handler -> orchestrator, or event -> subscriber -> published event; the hybrid's outcome goes
+from the orchestrator to the bus, and from there to the notification service. Every shape has a
+<title> (the browser's tooltip).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from html import escape
 
-from shared.contract import CHOREOGRAPHY, ORCHESTRATION, ORDER_CREATED, SAGA_STARTED
+from shared.contract import CHOREOGRAPHY, HYBRID, ORCHESTRATION, ORDER_CREATED, SAGA_STARTED
 from shared.events import OrderCreated
-from tools.analysis.compare.eventbus import TRIGGERS
+from tools.analysis.compare.eventbus import FOLLOWERS, TRIGGERS
 from tools.analysis.compare.model import EVENTBRIDGE, STEP_FUNCTIONS, Span, Trace
 
 LANES = {
     ORCHESTRATION: ("orders", STEP_FUNCTIONS, "inventory", "payment", "shipping"),
     CHOREOGRAPHY: ("orders", EVENTBRIDGE, "inventory", "payment", "shipping"),
+    HYBRID: ("orders", STEP_FUNCTIONS, "inventory", "payment", "shipping", EVENTBRIDGE, "notifications"),
 }
 COLORS = {
     "orders": "#6b7280",
@@ -28,6 +31,7 @@ COLORS = {
     "inventory": "#2563eb",
     "payment": "#059669",
     "shipping": "#7c3aed",
+    "notifications": "#0d9488",
 }
 LABEL_W, PLOT_W, LANE_H, TOP, BOTTOM = 120, 860, 34, 22, 26
 WIDTH = LABEL_W + PLOT_W + 110  # room on the right for the last labels
@@ -117,7 +121,7 @@ class _Labels:
 
 def _hops(trace: Trace, scale: _Scale, lane_y: dict[str, float]) -> list[str]:
     """Lines from the wiring lane (orchestrator or bus) to each handler and back."""
-    wiring = STEP_FUNCTIONS if trace.style == ORCHESTRATION else EVENTBRIDGE
+    wiring = EVENTBRIDGE if trace.style == CHOREOGRAPHY else STEP_FUNCTIONS
     if wiring not in lane_y:
         return []
     handlers = trace.handlers()
@@ -136,19 +140,21 @@ def _hops(trace: Trace, scale: _Scale, lane_y: dict[str, float]) -> list[str]:
         relay_y = lane_y[relays[0].service] + LANE_H / 2
         if requests:
             line(requests[0].end, lane_y[requests[0].service] + LANE_H / 2, relays[0].start, relay_y)
-        if trace.style == ORCHESTRATION:
+        if trace.style != CHOREOGRAPHY:
             started = states[:1]
         else:
             started = [e for e in events if e.step == OrderCreated.detail_type()][:1]
         if started:
             line(relays[0].end, relay_y, started[0].start, hub)
-    if trace.style == ORCHESTRATION:
+    if trace.style != CHOREOGRAPHY:
         for handler in handlers:
             state = next((s for s in states if s.step == handler.step and s.start <= handler.start <= s.end), None)
             if state and handler.service in lane_y:
                 y = lane_y[handler.service] + LANE_H / 2
                 line(state.start, hub, handler.start, y)
                 line(handler.end, y, state.end, hub)
+        if EVENTBRIDGE in lane_y:  # the hybrid
+            _followers(trace, states, events, lane_y, hub, line)
         return lines
     for handler in handlers:
         if handler.service not in lane_y:
@@ -163,6 +169,20 @@ def _hops(trace: Trace, scale: _Scale, lane_y: dict[str, float]) -> list[str]:
         if published:
             line(handler.end, y, published[0].start, hub)
     return lines
+
+
+def _followers(
+    trace: Trace, states: list[Span], events: list[Span], lane_y: dict[str, float], hub: float, line: Callable
+) -> None:
+    """The hybrid's outcome: the state that published it (the last one before the end) -> the
+    event on the bus -> each run of whoever follows it."""
+    bus = lane_y[EVENTBRIDGE] + LANE_H / 2
+    for event in (e for e in events if e.step in FOLLOWERS):
+        publishers = [s for s in states if s.start <= event.start and s.outcome != "succeed"]
+        if publishers:
+            line(publishers[-1].start, hub, event.start, bus)
+        for run in (h for h in trace.handlers() if h.step in FOLLOWERS[event.step] and h.service in lane_y):
+            line(event.start, bus, run.start, lane_y[run.service] + LANE_H / 2)
 
 
 def timeline(trace: Trace, span_ms: float, caption: str = "") -> str:

@@ -1,13 +1,14 @@
-"""One entry point for both builders: a Capture in, a Trace out."""
+"""One entry point for the builders: a Capture in, a Trace out."""
 
 from __future__ import annotations
 
-from shared.contract import CHOREOGRAPHY, ORCHESTRATION
+from shared.contract import CHOREOGRAPHY, HYBRID, ORCHESTRATION
 from tools.analysis.compare import eventbus, stepfunctions
 from tools.analysis.compare.model import Capture, Trace
 from tools.operator.scenarios import SCENARIOS
 
-BUILDERS = {ORCHESTRATION: stepfunctions.build, CHOREOGRAPHY: eventbus.build}
+# The hybrid's saga is a Step Functions execution, followed by events (stepfunctions.followers).
+BUILDERS = {ORCHESTRATION: stepfunctions.build, CHOREOGRAPHY: eventbus.build, HYBRID: stepfunctions.build}
 
 
 def scenario_of(record: dict) -> str:
