@@ -44,10 +44,12 @@ def reaction(step: Callable):
         if faults.drop_outcome():
             logger.info(OUTCOME_DROPPED, extra={"step": name})
             return None
+        # Logged before publishing: the publish is the hand-off to the next step, as the hand-back
+        # to Step Functions is in orchestration (and the next step may start before this returns).
+        logger.info(STEP_DONE, extra={"step": name, "outcome": outcome.detail_type()})
         # Published on every delivery, duplicates included: if an earlier delivery stored the
         # outcome but died before publishing it, this is what moves the saga on.
         event_publisher().publish(outcome)
-        logger.info(STEP_DONE, extra={"step": name, "outcome": outcome.detail_type()})
         return outcome.to_json_dict()
 
     return handler

@@ -30,8 +30,10 @@ def test_every_order_reaches_its_terminal_status_and_is_traced(result):
 
 def test_figures_are_consistent(result):
     for cell in result.cells:
-        for summary in (cell.latency_ms, cell.hop_ms, cell.outbox_hop_ms, cell.handler_ms):
+        for summary in (cell.latency_ms, cell.outbox_hop_ms, cell.handler_ms):
             assert 0 < summary.min <= summary.p50 <= summary.p95 <= summary.p99 <= summary.max
+        # A step's hand-off can be under a millisecond now (logs have millisecond stamps).
+        assert 0 <= cell.hop_ms.min <= cell.hop_ms.p50 <= cell.hop_ms.p99 <= cell.hop_ms.max
         assert cell.throughput_per_s > 0 and cell.handler_ms_per_saga > 0
         # A saga's window is its handlers plus its hand-offs, so their mean is the overhead per hand-off.
         hops = cell.outbox_hops_ms + cell.hops_ms

@@ -83,8 +83,10 @@ class OrderMarks:
         """The HOPS hand-offs, in order: the outbox's (created -> saga started, OUTBOX_HOPS), then
         one into each step (STEP_HOPS)."""
         previous = [self.saga_started] + [self.done[s] for s in STEPS[:-1]]
+        # start_saga logs `saga started` once its start call returned, and a fast hand-off can run
+        # the first step before that: such a hop took no measurable time beyond the call, so 0.
         return [(self.saga_started - self.created) * 1000] + [
-            (self.started[s] - before) * 1000 for s, before in zip(STEPS, previous, strict=True)
+            max(self.started[s] - before, 0.0) * 1000 for s, before in zip(STEPS, previous, strict=True)
         ]
 
     def window_ms(self) -> float:
