@@ -25,12 +25,20 @@ class SagaStore(Protocol):
 
     def get(self, order_id: str) -> Order | None: ...
 
-    def transition(self, order: Order, expected: Status, stock_delta: int = 0) -> None:
+    def transition(self, order: Order, expected: Status, stock_delta: int = 0, seen: Order | None = None) -> None:
         """Store `order` only if the stored status is still `expected`, and in the same atomic
         write add `stock_delta` to the stock of `order.sku`.
 
-        Raises StaleOrder when the status moved on, InsufficientStock when a negative delta
-        would take the stock below zero. On either, nothing is written.
+        With `seen` (the order as the event that triggered the step reports it, not read from the
+        store; its status is `expected`), only what `order` changed from `seen` is written, and
+        only if the stored order holds every field `seen` carries, unchanged, and none it lacks
+        (the store's own timestamps and recovery notes aside): the write checks what a read would
+        have, so a step can act on its event without reading the order first.
+
+        Raises StaleOrder when the status moved on (or, with `seen`, the stored order is not what
+        `seen` says), with the stored order as `current` where the store returns it;
+        InsufficientStock when a negative delta would take the stock below zero. On either,
+        nothing is written.
         """
 
     def note(self, order: Order, seen: Order) -> None:

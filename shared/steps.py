@@ -11,6 +11,13 @@ Recorded outcomes are derived from the order alone, so a saga started again from
 on an order in any state (the reconciler does this) replays what happened and goes on from where
 it stopped: each step answers with the outcome that leads to the next step still to run.
 
+reserve_inventory and notify_shipping act on the order as their event reports it, without reading
+it first: their write is conditional on the stored order being exactly that (SagaStore.transition
+with `seen`), which is the check a read would have made, in the same atomic write; a refused
+write brings the stored order back, and the step answers from it as above. charge_payment reads
+the order first: the ledger moves money before the order's write, so only a stored order may say
+how much.
+
 Compensation runs in reverse order of what was done: refund the payment, then release the stock.
 It starts from what was recorded, not from the error that led there: a charge whose answer was
 lost is refunded, an order that shipped is never compensated.
@@ -104,7 +111,10 @@ def start_saga(order: Order, starter: SagaStarter) -> bool:
 
 
 def reserve_inventory(event: OrderCreated, store: SagaStore) -> InventoryReserved | InventoryFailed:
-    order = _load(store, event.order_id)
+    return _on_seen(event, Status.CREATED, store, _reserve)
+
+
+def _reserve(order: Order, store: SagaStore) -> InventoryReserved | InventoryFailed:
     if order.status is not Status.CREATED:
         return _recorded_reservation(order)
     if inventory.is_stocked(order.sku):
@@ -135,7 +145,10 @@ def charge_payment(event: InventoryReserved, store: SagaStore, ledger: PaymentLe
 
 
 def notify_shipping(event: PaymentCharged, store: SagaStore) -> ShippingScheduled | ShippingFailed:
-    order = _load(store, event.order_id)
+    return _on_seen(event, Status.PAYMENT_CHARGED, store, _notify)
+
+
+def _notify(order: Order, store: SagaStore) -> ShippingScheduled | ShippingFailed:
     if order.status is not Status.PAYMENT_CHARGED:
         return _recorded_shipping(order)
     decision = shipping.schedule(order)
@@ -207,20 +220,53 @@ def _commit[E: Message, R: Message](
     stock_delta: int = 0,
 ) -> E | R:
     """`after` stored and reported as `event_type`; if another delivery (or the reconciler) moved
-    the order first, the outcome it recorded instead, as the step's `recorded` reports it."""
+    the order first, the outcome it recorded instead, as the step's `recorded` reports it.
+    `before` seen in an event (not read) is written only if the store still holds just that."""
+    seen = before if not before.updated_at else None
     try:
-        store.transition(after, expected=before.status, stock_delta=stock_delta)
-    except StaleOrder:
-        return recorded(_load(store, before.order_id))
+        store.transition(after, expected=before.status, stock_delta=stock_delta, seen=seen)
+    except StaleOrder as stale:
+        current = _checked(stale.current) if stale.current else _load(store, before.order_id)
+        if current.status is before.status:
+            raise _NotAsSeen(current) from None
+        return recorded(current)
     return outcome_event(after, event_type)
+
+
+class _NotAsSeen(Exception):
+    """The stored order is in the status the event said, but not the order it reported."""
+
+    def __init__(self, stored: Order) -> None:
+        super().__init__(stored.order_id)
+        self.stored = stored
+
+
+def _on_seen[R](event: Message, status: Status, store: SagaStore, step: Callable[[Order, SagaStore], R]) -> R:
+    """`step` on the order as `event` reports it (in `status`), not read from the store. Should
+    the store hold another order in that status (an event that does not match it), the step runs
+    again on the stored order, as if it had read it first."""
+    try:
+        return step(_seen(event, status), store)
+    except _NotAsSeen as found:
+        return step(found.stored, store)
+
+
+def _seen(event: Message, status: Status) -> Order:
+    """The order as `event` reports it. Without the store's timestamps (left empty), which is how
+    `_commit` tells it from an order read from the store."""
+    return Order.from_record({**event.model_dump(by_alias=True, exclude_none=True), "status": str(status)})
 
 
 def _load(store: SagaStore, order_id: str) -> Order:
     order = store.get(order_id)
     if order is None:
         raise OrderNotFound(order_id)
+    return _checked(order)
+
+
+def _checked(order: Order) -> Order:
     if order.status is Status.NEEDS_ATTENTION:
-        raise OrderNeedsAttention(f"order {order_id} waits for a person: {order.failure_reason}")
+        raise OrderNeedsAttention(f"order {order.order_id} waits for a person: {order.failure_reason}")
     return order
 
 

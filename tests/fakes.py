@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from shared.domain import inventory
@@ -34,12 +35,18 @@ class InMemorySagaStore:
     def get(self, order_id: str) -> Order | None:
         return self.orders.get(order_id)
 
-    def transition(self, order: Order, expected: Status, stock_delta: int = 0) -> None:
+    def transition(self, order: Order, expected: Status, stock_delta: int = 0, seen: Order | None = None) -> None:
         stored = self.orders.get(order.order_id)
         if stored is None or stored.status is not expected:
-            raise StaleOrder(order.order_id)
+            raise StaleOrder(order.order_id, stored)
+        if seen is not None and _carried(stored) != _carried(seen):
+            raise StaleOrder(order.order_id, stored)
         if stock_delta < 0 and not inventory.can_apply(self.stock(order.sku), stock_delta):
             raise InsufficientStock(order.sku)
+        if seen is not None:
+            # Only what the step changed: the store keeps its own timestamps and notes.
+            changed = {f: getattr(order, f) for f in _CARRIED if getattr(order, f) != getattr(seen, f)}
+            order = replace(stored, updated_at=order.updated_at, **changed)
         self.orders[order.order_id] = order
         if stock_delta:
             self.stock_by_sku[order.sku] = self.stock(order.sku) + stock_delta
@@ -66,6 +73,16 @@ class InMemorySagaStore:
 
     def set_stock(self, sku: str, units: int) -> None:
         self.stock_by_sku[sku] = units
+
+
+# What an event carries of an order: all but the store's own timestamps and recovery notes.
+_CARRIED = tuple(
+    f for f in Order.__dataclass_fields__ if f not in {"created_at", "updated_at", "recovery_attempts", "last_recovery"}
+)
+
+
+def _carried(order: Order) -> tuple:
+    return tuple(getattr(order, f) for f in _CARRIED)
 
 
 class InMemoryLedger:

@@ -7,7 +7,12 @@ record, in a table of its own (`shared.adapters.idempotency`).
 Every order that is not finished carries `watch = "open"`, a parked one `watch = "attention"`,
 a finished one no `watch` at all: the sparse index WATCH_INDEX (watch, updatedAt) holds only
 the orders somebody may have to look at, so the reconciler and `make stuck` query it instead of
-scanning the table. Writes replace the whole item, so the attribute follows the status.
+scanning the table. Every write sets it from the status it writes, so it follows the status.
+
+A step acting on the order its event reports (`transition` with `seen`) writes an update of what
+it changed, conditional on every field the event carries; a refused write returns the stored
+item with the refusal (ReturnValuesOnConditionCheckFailure), so no step reads the order first
+to find out whether it still may act, nor afterwards to find out what happened instead.
 """
 
 from __future__ import annotations
@@ -20,12 +25,14 @@ from botocore.exceptions import ClientError
 
 from ..domain.errors import InsufficientStock, OrderExists, StaleOrder
 from ..domain.idempotency import IdempotencyKeyHeld, IdempotencyRecord
-from ..domain.order import Order, Status
+from ..domain.order import Order, Status, camel
 from . import idempotency as idempotency_items
 
 WATCH_INDEX = "WatchList"
 WATCH_ATTRIBUTE = "watch"
 OPEN, ATTENTION = "open", "attention"
+# Fields the store keeps for itself and an event does not carry: never part of `seen`'s check.
+UNSEEN = frozenset({"orderId", "createdAt", "updatedAt", "recoveryAttempts", "lastRecovery"})
 NEW_ORDER = "attribute_not_exists(orderId)"
 # A record written by two requests at once: the loser's transaction is cancelled with
 # TransactionConflict; it tries again (the winner's record then answers it).
@@ -97,8 +104,8 @@ class DynamoSagaStore:
         found = self._client.get_item(TableName=self._orders, Key=item({"orderId": order_id}), ConsistentRead=True)
         return Order.from_record(plain(found["Item"])) if "Item" in found else None
 
-    def transition(self, order: Order, expected: Status, stock_delta: int = 0) -> None:
-        writes = [self._order_write(order, expected)]
+    def transition(self, order: Order, expected: Status, stock_delta: int = 0, seen: Order | None = None) -> None:
+        writes = [self._order_update(order, seen) if seen else self._order_write(order, expected)]
         if stock_delta:
             writes.append(self._stock_write(order.sku, stock_delta))
         try:
@@ -107,7 +114,9 @@ class DynamoSagaStore:
             reasons = error.response.get("CancellationReasons") or []
             codes = [reason.get("Code") for reason in reasons]
             if codes and codes[0] == "ConditionalCheckFailed":
-                raise StaleOrder(order.order_id) from error
+                found = reasons[0].get("Item")
+                current = Order.from_record(plain(found)) if found else None
+                raise StaleOrder(order.order_id, current) from error
             if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
                 raise InsufficientStock(order.sku) from error
             raise
@@ -177,6 +186,47 @@ class DynamoSagaStore:
                 "ConditionExpression": "#status = :expected",
                 "ExpressionAttributeNames": {"#status": "status"},
                 "ExpressionAttributeValues": item({":expected": str(expected)}),
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+
+    def _order_update(self, order: Order, seen: Order) -> dict:
+        """`order` written as an update of `seen`: the fields it changed (and the watch), only if
+        the stored order has each field `seen` has, with the same value, and none it has not."""
+        before, after = seen.as_record(), order.as_record()
+        names: dict[str, str] = {}
+        values: dict[str, object] = {}
+
+        def name(field: str) -> str:
+            names[f"#{field}"] = field
+            return f"#{field}"
+
+        def value(key: str, v: object) -> str:
+            values[key] = v
+            return key
+
+        checks = [
+            f"{name(f)} = {value(f':was_{f}', before[f])}" if f in before else f"attribute_not_exists({name(f)})"
+            for f in map(camel, Order.__dataclass_fields__)
+            if f not in UNSEEN
+        ]
+        sets = [f"{name(f)} = {value(f':new_{f}', v)}" for f, v in after.items() if before.get(f) != v]
+        removes = [name(f) for f in before if f not in after and f not in UNSEEN]
+        watch = _watch(order)
+        if watch:
+            sets.append(f"{name(WATCH_ATTRIBUTE)} = {value(':watch', watch)}")
+        else:
+            removes.append(name(WATCH_ATTRIBUTE))
+        update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        return {
+            "Update": {
+                "TableName": self._orders,
+                "Key": item({"orderId": order.order_id}),
+                "UpdateExpression": update,
+                "ConditionExpression": " AND ".join(checks),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": item(values),
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         }
 
@@ -196,11 +246,16 @@ class DynamoSagaStore:
 
 def _stored(order: Order) -> dict:
     record = order.as_record()
-    if order.status is Status.NEEDS_ATTENTION:
-        record[WATCH_ATTRIBUTE] = ATTENTION
-    elif not order.is_terminal:
-        record[WATCH_ATTRIBUTE] = OPEN
+    watch = _watch(order)
+    if watch:
+        record[WATCH_ATTRIBUTE] = watch
     return item(record)
+
+
+def _watch(order: Order) -> str | None:
+    if order.status is Status.NEEDS_ATTENTION:
+        return ATTENTION
+    return None if order.is_terminal else OPEN
 
 
 def item(values: dict) -> dict:

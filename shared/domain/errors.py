@@ -1,6 +1,13 @@
 """Failures the saga reacts to. Their class names are contract: Step Functions catches them by
 the Lambda error type, which is the exception's class name."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .order import Order
+
 
 class SagaError(Exception):
     """A business outcome that ends the saga early (not a bug, not transient): never retried."""
@@ -37,7 +44,13 @@ class StepNotReady(Exception):
 
 
 class StaleOrder(Exception):
-    """The stored order moved on since it was read: another delivery of the same step won."""
+    """The stored order moved on since it was read: another delivery of the same step won.
+    `current` is the stored order the refused write found, when the store returns it (None:
+    not returned, or no such order), so the step can answer without reading it again."""
+
+    def __init__(self, order_id: str, current: Order | None = None) -> None:
+        super().__init__(order_id)
+        self.current = current
 
 
 class InsufficientStock(Exception):

@@ -195,3 +195,79 @@ def test_note_refuses_an_order_that_is_not_there(store):
     with pytest.raises(StaleOrder):
         store.note(ghost.noted("resumed"), seen=ghost)
     assert store.get(ghost.order_id) is None
+
+
+def as_event_reports(order: Order) -> Order:
+    """The order as a step's event carries it: no timestamps, no recovery notes."""
+    return replace(order, created_at="", updated_at="", recovery_attempts=None, last_recovery=None)
+
+
+def test_a_transition_from_what_an_event_saw_writes_only_the_change(store, order, tables):
+    store.set_stock("SKU-1", 5)
+    store.note(order.noted("resumed from CREATED"), seen=order)
+    seen = as_event_reports(order)
+    store.transition(seen.advance(Status.INVENTORY_RESERVED, reservation_id="RES-1"), Status.CREATED, -2, seen=seen)
+    stored = store.get(order.order_id)
+    assert (stored.status, stored.reservation_id, stored.created_at) == (
+        Status.INVENTORY_RESERVED,
+        "RES-1",
+        order.created_at,
+    )
+    assert (stored.recovery_attempts, stored.last_recovery) == (1, "resumed from CREATED")
+    assert stored.updated_at >= order.updated_at and watch(tables, order.order_id) == "open"
+    assert store.stock("SKU-1") == 3
+
+
+@pytest.mark.parametrize(
+    "differs",
+    [
+        {"quantity": 3},
+        {"sku": "SKU-2"},
+        {"amount": Decimal("19.98")},
+        {"customer_id": "CUST-2"},
+        {"reservation_id": "RES-X"},  # a field the stored order does not have
+    ],
+)
+def test_a_transition_from_an_event_that_does_not_match_the_order_writes_nothing(store, order, differs):
+    store.set_stock("SKU-1", 5)
+    seen = replace(as_event_reports(order), **differs)
+    with pytest.raises(StaleOrder) as refused:
+        store.transition(seen.advance(Status.INVENTORY_RESERVED), Status.CREATED, -2, seen=seen)
+    assert refused.value.current == order
+    assert store.get(order.order_id) == order and store.stock("SKU-1") == 5
+
+
+def test_a_transition_from_an_event_missing_a_recorded_field_writes_nothing(store, order):
+    reserved = order.advance(Status.INVENTORY_RESERVED, reservation_id="RES-1")
+    store.transition(reserved, Status.CREATED)
+    seen = replace(as_event_reports(reserved), reservation_id=None)
+    with pytest.raises(StaleOrder) as refused:
+        store.transition(seen.advance(Status.PAYMENT_CHARGED, payment_id="PAY-1"), Status.INVENTORY_RESERVED, seen=seen)
+    assert refused.value.current == reserved
+
+
+def test_a_refused_transition_returns_the_stored_order(store, order):
+    reserved = order.advance(Status.INVENTORY_RESERVED)
+    store.transition(reserved, Status.CREATED)
+    with pytest.raises(StaleOrder) as again:
+        store.transition(reserved, Status.CREATED)
+    assert again.value.current == reserved
+    seen = as_event_reports(order)
+    with pytest.raises(StaleOrder) as from_event:
+        store.transition(seen.advance(Status.INVENTORY_FAILED), Status.CREATED, seen=seen)
+    assert from_event.value.current == reserved
+
+
+def test_a_transition_from_an_event_for_a_missing_order_writes_nothing(store):
+    seen = as_event_reports(Order.place("CUST-1", "SKU-1", 1, Decimal("1")))
+    with pytest.raises(StaleOrder) as refused:
+        store.transition(seen.advance(Status.INVENTORY_FAILED), Status.CREATED, seen=seen)
+    assert refused.value.current is None
+    assert store.get(seen.order_id) is None
+
+
+def test_a_transition_from_an_event_to_a_finished_status_leaves_the_index(store, order, tables):
+    seen = as_event_reports(order)
+    store.transition(seen.advance(Status.INVENTORY_FAILED, failure_reason="out of stock"), Status.CREATED, seen=seen)
+    assert watch(tables, order.order_id) is None and indexed(tables, "open") == set()
+    assert store.get(order.order_id).failure_reason == "out of stock"

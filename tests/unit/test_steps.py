@@ -515,3 +515,75 @@ def test_each_step_names_the_events_it_answers_with():
     }
     with pytest.raises(TypeError):
         steps.outcomes(steps.start_saga)  # answers a bool, not an event
+
+
+class CountingStore(InMemorySagaStore):
+    """Counts the reads of orders, as the DynamoDB adapter would make them (GetItem)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.reads = 0
+
+    def get(self, order_id: str) -> Order | None:
+        self.reads += 1
+        return super().get(order_id)
+
+
+def test_only_the_charge_reads_the_order_on_the_happy_path(ledger):
+    store = CountingStore(stock={"SKU-1": 5})
+    created = place(store)
+    reserved = steps.reserve_inventory(created, store)
+    assert store.reads == 0
+    charged = steps.charge_payment(reserved, store, ledger)
+    assert store.reads == 1  # the ledger moves money before the order's write: read first
+    steps.notify_shipping(charged, store)
+    assert store.reads == 1
+    assert store.get(created.order_id).status is Status.SHIPPING_SCHEDULED
+
+
+def test_a_duplicate_finds_the_recorded_outcome_without_reading(ledger):
+    store = CountingStore(stock={"SKU-1": 5})
+    created = place(store)
+    trail = drive(created, store, ledger)
+    store.reads = 0
+    assert steps.reserve_inventory(created, store) == trail[0]
+    assert steps.notify_shipping(trail[1], store) == trail[2]
+    assert store.reads == 0 and store.stock("SKU-1") == 3
+
+
+def test_a_step_acting_on_its_event_keeps_what_the_store_recorded_besides(store, ledger):
+    created = place(store)
+    placed = store.get(created.order_id)
+    store.note(placed.noted("resumed from CREATED"), seen=placed)
+    drive(created, store, ledger)
+    shipped = store.get(created.order_id)
+    assert shipped.status is Status.SHIPPING_SCHEDULED
+    assert (shipped.created_at, shipped.recovery_attempts, shipped.last_recovery) == (
+        placed.created_at,
+        1,
+        "resumed from CREATED",
+    )
+    assert shipped.updated_at >= placed.updated_at
+
+
+@pytest.mark.parametrize("field,value", [("quantity", 4), ("sku", "SKU-2"), ("customerId", "CUST-UNDELIVERABLE")])
+def test_an_event_that_does_not_match_its_order_is_acted_on_as_the_order_is_stored(store, ledger, field, value):
+    store.set_stock("SKU-2", 5)
+    created = place(store)
+    forged = OrderCreated.model_validate({**created.to_json_dict(), field: value})
+    reserved = steps.reserve_inventory(forged, store)
+    assert (reserved.quantity, reserved.sku, reserved.customer_id) == (2, "SKU-1", "CUST-1")
+    assert (store.stock("SKU-1"), store.stock("SKU-2")) == (3, 5)
+    charged = steps.charge_payment(reserved, store, ledger)
+    shipped = steps.notify_shipping(PaymentCharged.model_validate({**charged.to_json_dict(), field: value}), store)
+    assert isinstance(shipped, ShippingScheduled) and shipped.customer_id == "CUST-1"
+    assert store.get(created.order_id).status is Status.SHIPPING_SCHEDULED
+
+
+def test_an_event_reporting_other_ids_than_recorded_is_answered_from_the_store(store, ledger):
+    created = place(store)
+    charged = drive(created, store, ledger, steps_to_run=2)[-1]
+    other = PaymentCharged.model_validate({**charged.to_json_dict(), "paymentId": "PAY-OTHER"})
+    shipped = steps.notify_shipping(other, store)
+    assert shipped.payment_id == charged.payment_id
+    assert store.get(created.order_id).payment_id == charged.payment_id

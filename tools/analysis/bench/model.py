@@ -26,9 +26,9 @@ class Summary(BaseModel):
 class Usage(BaseModel):
     """LocalStack's process tree during one cell (resources.Sampler): empty without an embedded one."""
 
-    peak_rss_mb: dict[str, float] = Field(default_factory=dict)  # localstack, dynamodb, lambdas, total
+    peak_rss_mb: dict[str, float] = Field(default_factory=dict)  # resources.KINDS, and total
     peak_lambda_processes: int = 0
-    cpu_s: dict[str, float] = Field(default_factory=dict)  # localstack, dynamodb, lambdas
+    cpu_s: dict[str, float] = Field(default_factory=dict)  # resources.KINDS
 
 
 class Cell(BaseModel):

@@ -1,11 +1,14 @@
 """Memory and CPU of the embedded LocalStack's process tree while the benchmark runs.
 
-The tree is the LocalStack process (pid file under .localstack/), DynamoDB Local (a java child)
-and one Python process per warm Lambda environment (the executor's bootstrap.py, with the
-function's name in its environment). Memory is resident set size (RSS), sampled every SAMPLE_S;
-the Lambda figure is the sum over the style's environments alive at a sample. CPU is the
-processes' user+system time consumed between start and stop (environments that exit in between
-are missed: the executor keeps them warm for minutes, longer than a run).
+The tree is the LocalStack process (pid file under .localstack/), DynamoDB Local (a java child),
+kinesis-mock (a node child: the backend of DynamoDB streams, when LocalStack runs one), any other
+child LocalStack starts ("other"), and one Python process per warm Lambda environment (the
+executor's bootstrap.py, with the function's name in its environment; another style's are left
+out). Every process that works for the run is counted, so the CPU figure is the whole cost.
+Memory is resident set size (RSS), sampled every SAMPLE_S; the Lambda figure is the sum over the
+style's environments alive at a sample. CPU is the processes' user+system time consumed between
+start and stop (environments that exit in between are missed: the executor keeps them warm for
+minutes, longer than a run).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from tools.dev.localstack import paths
 
 SAMPLE_S = 0.25
 MIB = 1024 * 1024
+KINDS = ("localstack", "dynamodb", "kinesis", "other", "lambdas")
 
 
 def localstack_pid() -> int | None:
@@ -32,9 +36,9 @@ def localstack_pid() -> int | None:
 
 @dataclass
 class Usage:
-    peak_mb: dict[str, float] = field(default_factory=dict)  # localstack, dynamodb, lambdas, total
+    peak_mb: dict[str, float] = field(default_factory=dict)  # KINDS and total
     peak_lambda_processes: int = 0
-    cpu_s: dict[str, float] = field(default_factory=dict)  # localstack, dynamodb, lambdas
+    cpu_s: dict[str, float] = field(default_factory=dict)  # KINDS
 
     def as_dict(self) -> dict:
         return {
@@ -51,7 +55,7 @@ class Sampler:
     def __init__(self, style: str) -> None:
         self._prefix = aws.function_name(style, "")  # every function of the style is named so
         self._root = localstack_pid()
-        self._kinds: dict[int, str | None] = {}  # pid -> localstack | dynamodb | lambdas | None
+        self._kinds: dict[int, str | None] = {}  # pid -> one of KINDS, or None (not counted)
         self._cpu_start: dict[int, float] = {}
         self._cpu_last: dict[int, float] = {}
         self._stop = threading.Event()
@@ -70,7 +74,7 @@ class Sampler:
         self._stop.set()
         self._thread.join()
         self._sample()
-        cpu: dict[str, float] = {"localstack": 0.0, "dynamodb": 0.0, "lambdas": 0.0}
+        cpu = dict.fromkeys(KINDS, 0.0)
         for pid, last in self._cpu_last.items():
             kind = self._kinds.get(pid)
             if kind:
@@ -89,9 +93,13 @@ class Sampler:
                     kind = "localstack"
                 elif process.name() == "java":
                     kind = "dynamodb"
+                elif process.name() == "node":
+                    kind = "kinesis"
                 elif any(part.endswith("bootstrap.py") for part in process.cmdline()):
                     name = process.environ().get("AWS_LAMBDA_FUNCTION_NAME", "")
                     kind = "lambdas" if name.startswith(self._prefix) else None
+                else:
+                    kind = "other"
             except psutil.Error:
                 return None
             self._kinds[process.pid] = kind
@@ -103,7 +111,7 @@ class Sampler:
             processes = [root, *root.children(recursive=True)]
         except psutil.Error:
             return
-        rss = {"localstack": 0.0, "dynamodb": 0.0, "lambdas": 0.0}
+        rss = dict.fromkeys(KINDS, 0.0)
         lambdas = 0
         for process in processes:
             kind = self._kind(process)
