@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from rich.console import Console
 from rich.table import Table
 
 from tools import aws
 from tools.analysis.compare.records import same_outcome  # shared with `make compare`
+from tools.console import console as make_console
 from tools.operator import trigger
 from tools.operator.scenarios import SCENARIOS
 
@@ -21,7 +21,7 @@ def shown(record: dict, field: str) -> str:
 
 
 def main() -> None:
-    console = Console()
+    console = make_console()  # wide enough that no id is cropped in a log or CI
     failures = 0
     for name, scenario in SCENARIOS.items():
         runs = {}
