@@ -9,9 +9,12 @@
   since each recovery attempt updates the order.
 - `OrdersNeedingAttention`: the reconciler parked orders it could not finish (custom metric
   `OrderSaga/OrdersNeedingAttention`, the count of parked orders).
-- orchestration only: `ExecutionsFailed` and `ExecutionsTimedOut` of the state machine. Every
-  consistent end of the saga (shipped, out of stock, declined, compensated) is a Succeed state,
-  so a failed execution is one that could not reach such an end.
+- with a state machine (orchestration, hybrid): `ExecutionsFailed` and `ExecutionsTimedOut`.
+  Every consistent end of the saga (shipped, out of stock, declined, compensated) is a Succeed
+  state, so a failed execution is one that could not reach such an end. And `ExecutionsAborted`:
+  somebody stopped an execution. The reconciler finishes an order left open, but one stopped after
+  its end was stored and before the hybrid published its outcome gets no notification: a person
+  should look.
 
 One-minute periods, one breaching period is enough, and no data is good news (an idle demo stack
 is quiet, not in alarm). Every alarm is named `<stack>-<Alarm>`: `DescribeAlarms(AlarmNamePrefix=
@@ -102,6 +105,13 @@ class SagaAlarms(Construct):
                 state_machine.metric_timed_out(period=PERIOD, statistic="Sum"),
                 0,
                 "A saga execution ran out of time: its retry budget is longer than it should be.",
+            )
+            self._above(
+                "ExecutionsAborted",
+                state_machine.metric_aborted(period=PERIOD, statistic="Sum"),
+                0,
+                "A saga execution was stopped by hand: an open order is resumed by the reconciler,"
+                " a finished one may have missed its outcome's publication (hybrid).",
             )
 
     def _saga_metric(self, saga_style: str, name: str) -> cloudwatch.Metric:

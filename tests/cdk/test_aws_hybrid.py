@@ -24,7 +24,7 @@ class TestCommon(CommonStackChecks):
     handler_style = "orchestration"
     extra_functions: ClassVar[dict[str, str]] = {NOTIFY_CUSTOMER: "notifications"}
     extra_outputs = frozenset({"StateMachineArn", "EventBusName", "NotificationsTableName"})
-    extra_alarms = frozenset({"ExecutionsFailed", "ExecutionsTimedOut"})
+    extra_alarms = frozenset({"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"})
     target = "aws"
 
 

@@ -20,7 +20,7 @@ class TestCommon(CommonStackChecks):
     style = "orchestration"
     stack_name = "SagaOrchestration"
     extra_outputs = frozenset({"StateMachineArn"})
-    extra_alarms = frozenset({"ExecutionsFailed", "ExecutionsTimedOut"})
+    extra_alarms = frozenset({"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"})
     target = "aws"
 
 

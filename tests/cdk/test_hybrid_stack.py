@@ -102,7 +102,7 @@ class TestCommon(CommonStackChecks):
     handler_style = "orchestration"
     extra_functions: ClassVar[dict[str, str]] = {NOTIFY_CUSTOMER: "notifications"}
     extra_outputs = frozenset({"StateMachineArn", "EventBusName", "NotificationsTableName", "EventLogGroupName"})
-    extra_alarms = frozenset({"ExecutionsFailed", "ExecutionsTimedOut"})
+    extra_alarms = frozenset({"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"})
 
 
 # --- the order saga: orchestration's ------------------------------------------------------------
@@ -205,7 +205,7 @@ def test_module_constants_state_the_same_numbers() -> None:
     assert stack.PUBLISH_WORST_CASE_SECONDS == PUBLISH_WORST_CASE_SECONDS
 
 
-@pytest.mark.parametrize("metric", ["ExecutionsFailed", "ExecutionsTimedOut"])
+@pytest.mark.parametrize("metric", ["ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"])
 def test_execution_alarms(alarms: dict[str, dict], sm_id: str, metric: str) -> None:
     props = alarms[f"SagaHybrid-{metric}"]
     (dimension,) = props["Dimensions"]

@@ -75,7 +75,7 @@ class TestCommon(CommonStackChecks):
     style = "orchestration"
     stack_name = "SagaOrchestration"
     extra_outputs = frozenset({"StateMachineArn"})
-    extra_alarms = frozenset({"ExecutionsFailed", "ExecutionsTimedOut"})
+    extra_alarms = frozenset({"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"})
 
 
 # --- shape -----------------------------------------------------------------------------------
@@ -271,7 +271,7 @@ def test_logging_errors_only_without_execution_data_and_tracing(template: Templa
     assert props["TracingConfiguration"] == {"Enabled": True}
 
 
-@pytest.mark.parametrize("metric", ["ExecutionsFailed", "ExecutionsTimedOut"])
+@pytest.mark.parametrize("metric", ["ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"])
 def test_execution_alarms(alarms: dict[str, dict], sm_id: str, metric: str) -> None:
     props = alarms[f"SagaOrchestration-{metric}"]
     assert (props["Namespace"], props["MetricName"], props["Statistic"]) == ("AWS/States", metric, "Sum")
