@@ -49,6 +49,7 @@ WAITING_ON: dict[Status, type[Message]] = {
 class SagaState(StrEnum):
     RUNNING = "running"  # something is driving the order now: leave it
     STOPPED = "stopped"  # nothing is: set it going again
+    INTERRUPTED = "interrupted"  # stopped too: its last run ended before an end of the saga
     UNKNOWN = "unknown"  # the style cannot tell (choreography): act as if stopped
 
 
@@ -61,6 +62,10 @@ class Action(StrEnum):
 
 class SagaDriver(Protocol):
     def state(self, order: Order) -> SagaState: ...
+
+    def interrupted(self, since: datetime) -> list[str]:
+        """Orders whose latest run ended without reaching an end of the saga since `since`
+        (an execution stopped, failed or timed out); [] where a style has no runs to look at."""
 
     def resume(self, order: Order) -> str:
         """Set the saga of `order` going again (`order.recovery_attempts` counts this attempt);
@@ -115,11 +120,35 @@ def reconcile(
             continue  # it moved while we looked: not stuck
         except Exception as error:  # one order's failure must not stop the others' recovery
             recoveries.append(Recovery(order.order_id, order.status, Action.FAILED, f"{type(error).__name__}: {error}"))
+    recoveries += _finish_interrupted(store, driver, now - 2 * stuck_after, max_attempts)
     # Age since the order was placed, not since it last moved: every recovery attempt counts as a
     # move, so an order the reconciler keeps resuming would never look old.
     oldest = min((o.created_at for o in open_orders), default=None)
     age = (now - datetime.fromisoformat(oldest)).total_seconds() if oldest else 0.0
     return Round(recoveries, max(age, 0.0), store.count_needing_attention())
+
+
+def _finish_interrupted(store: SagaStore, driver: SagaDriver, since: datetime, max_attempts: int) -> list[Recovery]:
+    """A finished order whose execution was stopped after its last step stored the end, and before
+    the execution did what follows that end (the hybrid publishes the outcome there): the order is
+    not open, so the first pass never sees it. Running the saga again replays to the same end and
+    does the rest; a few attempts at most, as for open orders."""
+    recoveries = []
+    for order_id in driver.interrupted(since):
+        order = store.get(order_id)
+        if order is None or not order.is_terminal or (order.recovery_attempts or 0) >= max_attempts:
+            continue
+        if driver.state(order) is not SagaState.INTERRUPTED:
+            continue  # a later run finished the saga
+        try:
+            attempt = order.noted(f"re-ran the end of an interrupted run ({order.status})")
+            store.note(attempt, seen=order)
+            recoveries.append(Recovery(order_id, order.status, Action.RESUMED, driver.resume(attempt)))
+        except StaleOrder:
+            continue
+        except Exception as error:  # one order's failure must not stop the others' recovery
+            recoveries.append(Recovery(order_id, order.status, Action.FAILED, f"{type(error).__name__}: {error}"))
+    return recoveries
 
 
 def _recover(store: SagaStore, driver: SagaDriver, order: Order, max_attempts: int) -> Recovery:

@@ -138,12 +138,18 @@ class RecordingPublisher:
 class ScriptedDriver:
     """A SagaDriver whose saga is in a given state; records what it was asked to resume."""
 
-    def __init__(self, state: SagaState = SagaState.STOPPED) -> None:
+    def __init__(self, state: SagaState = SagaState.STOPPED, interrupted: tuple[str, ...] = ()) -> None:
         self.saga_state = state
         self.resumed: list[Order] = []
+        self.runs_interrupted = list(interrupted)  # order ids whose last run ended badly
 
     def state(self, order: Order) -> SagaState:
+        if order.order_id in self.runs_interrupted:
+            return SagaState.INTERRUPTED
         return self.saga_state
+
+    def interrupted(self, since) -> list[str]:
+        return self.runs_interrupted
 
     def resume(self, order: Order) -> str:
         self.resumed.append(order)

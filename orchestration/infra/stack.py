@@ -290,10 +290,14 @@ def orchestrate(
     state_machine.grant_start_execution(start_saga)
     OutboxRelay(stack, "Outbox", table=tables.orders, function=start_saga, dead_letter_queue=dead_letter_queue)
 
-    # The reconciler looks at an order's execution and starts a new one if it stopped.
+    # The reconciler looks at an order's execution and starts a new one if it stopped, and lists
+    # the executions that ended badly (a finished order whose run was cut short).
     reconcile = lambdas.reconcile
     reconcile.add_environment("STATE_MACHINE_ARN", state_machine.state_machine_arn)
     state_machine.grant_start_execution(reconcile)
+    reconcile.add_to_role_policy(
+        iam.PolicyStatement(actions=["states:ListExecutions"], resources=[state_machine.state_machine_arn])
+    )
     reconcile.add_to_role_policy(
         iam.PolicyStatement(
             actions=["states:DescribeExecution"],

@@ -4,6 +4,7 @@ decides who hears it."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import boto3
 
@@ -49,6 +50,9 @@ class EventBusDriver:
 
     def state(self, order: Order) -> SagaState:
         return SagaState.UNKNOWN
+
+    def interrupted(self, since: datetime) -> list[str]:
+        return []  # a bus keeps no runs: a stopped order is open, and the first pass resumes it
 
     def resume(self, order: Order) -> str:
         event = waiting_on(order)

@@ -4,6 +4,7 @@ more per recovery attempt)."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import boto3
 
@@ -11,6 +12,15 @@ from ..domain.order import Order
 from ..events import OrderCreated
 from ..recovery import SagaState
 from ..steps import outcome_event
+
+# How an execution ends without reaching an end of the saga (every end is a Succeed state).
+ENDED_BADLY = ("ABORTED", "FAILED", "TIMED_OUT")
+
+
+def order_id_of(name: str) -> str:
+    """The order an execution ran, from its name (execution_name)."""
+    base, marker, attempt = name.rpartition("-r")
+    return base if marker and attempt.isdigit() else name
 
 
 def execution_name(order_id: str, attempt: int = 0) -> str:
@@ -39,6 +49,16 @@ class StepFunctionsStarter:
     def execution_arn(self, name: str) -> str:
         return f"{self._arn.replace(':stateMachine:', ':execution:')}:{name}"
 
+    def ended_badly(self, since: datetime) -> list[str]:
+        """Names of the executions stopped, failed or timed out since `since`, newest first."""
+        names = []
+        for status in ENDED_BADLY:
+            pages = self._client.get_paginator("list_executions").paginate(
+                stateMachineArn=self._arn, statusFilter=status
+            )
+            names += [e["name"] for page in pages for e in page["executions"] if e.get("stopDate", since) >= since]
+        return names
+
     def execution_status(self, name: str) -> str | None:
         """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, or None if there is no such execution."""
         try:
@@ -58,9 +78,20 @@ class StepFunctionsDriver:
         self._starter = starter
 
     def state(self, order: Order) -> SagaState:
-        name = execution_name(order.order_id, order.recovery_attempts or 0)
-        running = self._starter.execution_status(name) == "RUNNING"
-        return SagaState.RUNNING if running else SagaState.STOPPED
+        status = self._starter.execution_status(execution_name(order.order_id, order.recovery_attempts or 0))
+        if status == "RUNNING":
+            return SagaState.RUNNING
+        return SagaState.INTERRUPTED if status in ENDED_BADLY else SagaState.STOPPED
+
+    def interrupted(self, since: datetime) -> list[str]:
+        """Orders with an execution that ended badly since `since` (whether it was their latest:
+        `state`)."""
+        found = []
+        for name in self._starter.ended_badly(since):
+            order_id = order_id_of(name)
+            if order_id not in found:
+                found.append(order_id)
+        return found
 
     def resume(self, order: Order) -> str:
         name = execution_name(order.order_id, order.recovery_attempts or 0)

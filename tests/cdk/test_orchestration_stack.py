@@ -302,7 +302,8 @@ def test_only_the_relay_and_the_reconciler_may_start_executions(template: Templa
         if name == handler("start_saga"):
             assert states_actions == {"states:StartExecution"}
         elif name == handler("reconcile"):
-            assert states_actions == {"states:StartExecution", "states:DescribeExecution"}
+            assert states_actions == {"states:StartExecution", "states:DescribeExecution", "states:ListExecutions"}
+            assert resources_for_action(statements, "states:ListExecutions") == {sm_id}
         else:
             assert not states_actions, name
         if name in starters:

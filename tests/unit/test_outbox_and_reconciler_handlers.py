@@ -18,6 +18,7 @@ from orchestration.handlers import reconcile as o_reconcile
 from orchestration.handlers import start_saga as o_start
 from shared.adapters.eventbridge import EventBusDriver
 from shared.adapters.metrics import NAMESPACE, OLDEST_OPEN_ORDER_AGE, ORDERS_NEEDING_ATTENTION
+from shared.adapters.stepfunctions import order_id_of
 from shared.domain.order import Order, Status
 from shared.entrypoints.reconcile import RecoveryFailed
 from shared.entrypoints.runtime import saga_store
@@ -189,3 +190,25 @@ def test_a_recovery_that_fails_fails_the_round_after_every_order_had_its_turn(ta
     assert saga_store().get(failing).recovery_attempts == 1  # claimed: counts towards parking it
     metrics = boto3.client("cloudwatch").list_metrics(Namespace=NAMESPACE)["Metrics"]
     assert {m["MetricName"] for m in metrics} == {OLDEST_OPEN_ORDER_AGE, ORDERS_NEEDING_ATTENTION}
+
+
+def test_orchestration_reconciler_runs_again_a_finished_order_whose_execution_was_stopped(
+    tables, state_machine, reconciler_env, monkeypatch
+):
+    monkeypatch.setenv("SAGA_STYLE", "orchestration")
+    done = stored(Status.INVENTORY_FAILED, failure_reason="out of stock")
+    invoke(o_start, stream_event(replace(done, status=Status.CREATED).as_record()))
+    [(name, _)] = executions(state_machine)
+    arn = state_machine.replace(":stateMachine:", ":execution:") + f":{name}"
+    boto3.client("stepfunctions").stop_execution(executionArn=arn, cause="stopped mid-way")
+    invoke(o_reconcile, {})
+    assert sorted(n for n, _ in executions(state_machine)) == [done.order_id, f"{done.order_id}-r1"]
+    assert saga_store().get(done.order_id).status is Status.INVENTORY_FAILED
+
+
+@pytest.mark.parametrize(
+    ("name", "order_id"),
+    [("1b2c-3d", "1b2c-3d"), ("1b2c-3d-r1", "1b2c-3d"), ("1b2c-3d-r12", "1b2c-3d"), ("a-rx", "a-rx")],
+)
+def test_an_execution_name_gives_back_its_order(name, order_id):
+    assert order_id_of(name) == order_id

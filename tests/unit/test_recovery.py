@@ -322,3 +322,35 @@ def test_one_failed_recovery_does_not_stop_the_others(store):
     ]
     assert done.failures == [done.recoveries[0]] and done.failures[0].detail == "TimeoutError: read timed out"
     assert store.get(bad.order_id).recovery_attempts == 1  # the claim stands: the failure counts as an attempt
+
+
+# finished orders whose last run was interrupted
+
+
+def test_a_finished_order_whose_last_run_was_interrupted_is_run_again(store):
+    done = stored(store, Status.INVENTORY_FAILED, timedelta(seconds=5), failure_reason="out of stock")
+    driver = ScriptedDriver(interrupted=(done.order_id,))
+    [again] = run(store, driver).recoveries
+    assert (again.order_id, again.status, again.action) == (done.order_id, Status.INVENTORY_FAILED, Action.RESUMED)
+    noted = store.get(done.order_id)
+    assert noted.status is Status.INVENTORY_FAILED and noted.recovery_attempts == 1
+    assert driver.resumed == [noted]
+
+
+def test_a_finished_order_whose_later_run_finished_is_left_alone(store):
+    done = stored(store, Status.SHIPPING_SCHEDULED, timedelta(seconds=5), payment_id="PAY-1")
+    driver = ScriptedDriver(interrupted=(done.order_id,))
+    driver.state = lambda order: SagaState.STOPPED  # its latest execution succeeded
+    assert run(store, driver).recoveries == [] and driver.resumed == []
+
+
+def test_an_interrupted_finished_order_is_run_again_at_most_max_attempts(store):
+    done = stored(store, Status.INVENTORY_FAILED, timedelta(seconds=5), attempts=3)
+    driver = ScriptedDriver(interrupted=(done.order_id,))
+    assert run(store, driver, max_attempts=3).recoveries == [] and driver.resumed == []
+
+
+def test_an_interrupted_run_of_an_open_order_is_left_to_the_first_pass(store):
+    young = stored(store, Status.INVENTORY_RESERVED, timedelta(seconds=5))
+    driver = ScriptedDriver(interrupted=(young.order_id,))
+    assert run(store, driver).recoveries == [] and driver.resumed == []
