@@ -13,6 +13,7 @@ reason, for a person: never silently.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -112,14 +113,8 @@ def reconcile(
 ) -> Round:
     open_orders = store.open_orders(updated_before=now.isoformat(timespec="milliseconds"))
     cutoff = (now - stuck_after).isoformat(timespec="milliseconds")
-    recoveries = []
-    for order in (o for o in open_orders if o.updated_at < cutoff):
-        try:
-            recoveries.append(_recover(store, driver, order, max_attempts))
-        except StaleOrder:
-            continue  # it moved while we looked: not stuck
-        except Exception as error:  # one order's failure must not stop the others' recovery
-            recoveries.append(Recovery(order.order_id, order.status, Action.FAILED, f"{type(error).__name__}: {error}"))
+    stuck = [o for o in open_orders if o.updated_at < cutoff]
+    recoveries = _each(stuck, lambda order: _recover(store, driver, order, max_attempts))
     recoveries += _finish_interrupted(store, driver, now - 2 * stuck_after, max_attempts)
     # Age since the order was placed, not since it last moved: every recovery attempt counts as a
     # move, so an order the reconciler keeps resuming would never look old.
@@ -128,27 +123,41 @@ def reconcile(
     return Round(recoveries, max(age, 0.0), store.count_needing_attention())
 
 
+def _each(orders: list[Order], act: Callable[[Order], Recovery | None]) -> list[Recovery]:
+    """`act` on every order; one order's failure must not stop the others' recovery."""
+    recoveries = []
+    for order in orders:
+        try:
+            recovery = act(order)
+        except StaleOrder:
+            continue  # it moved while we looked: not stuck
+        except Exception as error:
+            recovery = Recovery(order.order_id, order.status, Action.FAILED, f"{type(error).__name__}: {error}")
+        if recovery is not None:
+            recoveries.append(recovery)
+    return recoveries
+
+
 def _finish_interrupted(store: SagaStore, driver: SagaDriver, since: datetime, max_attempts: int) -> list[Recovery]:
     """A finished order whose execution was stopped after its last step stored the end, and before
     the execution did what follows that end (the hybrid publishes the outcome there): the order is
     not open, so the first pass never sees it. Running the saga again replays to the same end and
     does the rest; a few attempts at most, as for open orders."""
-    recoveries = []
-    for order_id in driver.interrupted(since):
-        order = store.get(order_id)
-        if order is None or not order.is_terminal or (order.recovery_attempts or 0) >= max_attempts:
-            continue
+    found = (store.get(order_id) for order_id in driver.interrupted(since))
+    finished = [o for o in found if o is not None and o.is_terminal and (o.recovery_attempts or 0) < max_attempts]
+
+    def run_again(order: Order) -> Recovery | None:
         if driver.state(order) is not SagaState.INTERRUPTED:
-            continue  # a later run finished the saga
-        try:
-            attempt = order.noted(f"re-ran the end of an interrupted run ({order.status})")
-            store.note(attempt, seen=order)
-            recoveries.append(Recovery(order_id, order.status, Action.RESUMED, driver.resume(attempt)))
-        except StaleOrder:
-            continue
-        except Exception as error:  # one order's failure must not stop the others' recovery
-            recoveries.append(Recovery(order_id, order.status, Action.FAILED, f"{type(error).__name__}: {error}"))
-    return recoveries
+            return None  # a later run finished the saga
+        return _resume(store, driver, order, f"re-ran the end of an interrupted run ({order.status})")
+
+    return _each(finished, run_again)
+
+
+def _resume(store: SagaStore, driver: SagaDriver, order: Order, why: str) -> Recovery:
+    attempt = order.noted(why)
+    store.note(attempt, seen=order)  # claim the attempt before acting: at most one per round
+    return Recovery(order.order_id, order.status, Action.RESUMED, driver.resume(attempt))
 
 
 def _recover(store: SagaStore, driver: SagaDriver, order: Order, max_attempts: int) -> Recovery:
@@ -161,7 +170,4 @@ def _recover(store: SagaStore, driver: SagaDriver, order: Order, max_attempts: i
             reason += f" ({order.failure_reason})"
         store.note(order.advance(Status.NEEDS_ATTENTION, failure_reason=reason), seen=order)
         return Recovery(order.order_id, order.status, action, reason)
-    attempt = order.noted(f"resumed from {order.status}")
-    store.note(attempt, seen=order)  # claim the attempt before acting: at most one per round
-    detail = driver.resume(attempt)
-    return Recovery(order.order_id, order.status, action, detail)
+    return _resume(store, driver, order, f"resumed from {order.status}")
