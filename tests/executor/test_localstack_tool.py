@@ -41,8 +41,18 @@ def test_env_has_the_measured_settings(monkeypatch):
         assert env[key].startswith(str(paths.STATE))
     assert (env["DISABLE_EVENTS"], env["DNS_ADDRESS"], env["SKIP_SSL_CERT_DOWNLOAD"]) == ("1", "0", "1")
     assert env["IN_MEMORY_CLIENT"] == "1"
+    # The functions reach DynamoDB Local on the port LocalStack starts it on, one shared database.
+    port = env["DYNAMODB_LOCAL_PORT"]
+    assert env["SAGA_LAMBDA_DYNAMODB_ENDPOINT"] == f"http://127.0.0.1:{port}" and port != "4599"
+    assert env["DYNAMODB_SHARE_DB"] == "1"
     if paths.LAMBDA_RUNTIME_PYTHON.exists():
         assert env["SAGA_LAMBDA_PYTHON312"] == str(paths.LAMBDA_RUNTIME_PYTHON)
+
+
+def test_the_direct_dynamodb_endpoint_can_be_turned_off(monkeypatch):
+    monkeypatch.setenv("SAGA_LAMBDA_DYNAMODB_ENDPOINT", "")
+    env = paths.localstack_env()
+    assert not env["SAGA_LAMBDA_DYNAMODB_ENDPOINT"] and "DYNAMODB_SHARE_DB" not in env
 
 
 def test_port_taken_is_one_clear_error(state, monkeypatch, capsys):

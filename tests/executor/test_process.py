@@ -64,6 +64,14 @@ def test_build_env_stringifies_and_drops_host_env(tmp_path):
     assert all(isinstance(v, str) for v in env.values())
 
 
+def test_functions_get_the_direct_dynamodb_endpoint_unless_they_set_their_own(tmp_path):
+    host = {"PATH": "/usr/bin", "SAGA_LAMBDA_DYNAMODB_ENDPOINT": "http://127.0.0.1:4570"}
+    assert build_env({}, str(tmp_path), host)["AWS_ENDPOINT_URL_DYNAMODB"] == "http://127.0.0.1:4570"
+    own = {"AWS_ENDPOINT_URL_DYNAMODB": "http://elsewhere:8000"}
+    assert build_env(own, str(tmp_path), host)["AWS_ENDPOINT_URL_DYNAMODB"] == "http://elsewhere:8000"
+    assert "AWS_ENDPOINT_URL_DYNAMODB" not in build_env({}, str(tmp_path), {"PATH": "/usr/bin"})
+
+
 def test_output_buffer_marks_survive_trimming():
     buf = OutputBuffer(max_chars=10)
     buf.append("aaaa\n")

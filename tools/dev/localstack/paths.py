@@ -4,6 +4,7 @@ Everything lives under <repo>/.localstack/ (git-ignored), so nothing is written 
 /var/lib, /etc or /usr/lib and `rm -rf .localstack` resets all state."""
 
 import os
+import socket
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[3]
@@ -33,6 +34,12 @@ def port() -> int:
 def health_url(endpoint: str | None = None) -> str:
     """The health endpoint of the LocalStack at `endpoint` (default: the embedded one's address)."""
     return f"{endpoint or f'http://{HOST}:{port()}'}/_localstack/health"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
 
 
 STREAM_POLLING = {
@@ -84,7 +91,24 @@ def localstack_env() -> dict[str, str]:
             "JAVA_TOOL_OPTIONS": env.get("JAVA_TOOL_OPTIONS") or "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
         }
     )
+    env.update(direct_dynamodb(env))
     # The Lambda python3.12 runtime: a venv with only boto3, like AWS's managed runtime.
     if not env.get("SAGA_LAMBDA_PYTHON312") and LAMBDA_RUNTIME_PYTHON.exists():
         env["SAGA_LAMBDA_PYTHON312"] = str(LAMBDA_RUNTIME_PYTHON)
     return env
+
+
+def direct_dynamodb(env: dict[str, str]) -> dict[str, str]:
+    """The functions' DynamoDB requests go straight to DynamoDB Local, on a port fixed here, rather
+    than through LocalStack's gateway, which forwards them there anyway: a third of LocalStack's
+    CPU per saga (docs/profile.md). One database for every account and region (`-sharedDb`): the
+    functions' credentials cannot carry the account-and-region namespace LocalStack's proxy adds,
+    and this deployment has one of each. SAGA_LAMBDA_DYNAMODB_ENDPOINT= (empty) turns it off."""
+    if env.get("SAGA_LAMBDA_DYNAMODB_ENDPOINT") == "":
+        return {}
+    dynamodb_port = env.get("DYNAMODB_LOCAL_PORT") or str(free_port())
+    return {
+        "DYNAMODB_LOCAL_PORT": dynamodb_port,
+        "DYNAMODB_SHARE_DB": "1",
+        "SAGA_LAMBDA_DYNAMODB_ENDPOINT": f"http://{HOST}:{dynamodb_port}",
+    }
