@@ -1,10 +1,17 @@
-"""The Step Functions caches (saga_lambda_executor.patches): what they cache, and that they stay
-off on a LocalStack version they were not written for."""
+"""The LocalStack patches (saga_lambda_executor.patches): what the Step Functions caches keep, how
+the stream poller reads and batches, and that they stay off on a LocalStack version they were not
+written for."""
+
+import json
+from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 
 pytest.importorskip("localstack.services.stepfunctions", reason="needs .venv-localstack (localstack-core)")
 
+from localstack.services.lambda_.event_source_mapping.event_processor import EventProcessor
+from localstack.services.lambda_.event_source_mapping.pollers.dynamodb_poller import DynamoDBPoller
 from localstack.services.stepfunctions.asl.component.common.path import result_path
 from localstack.services.stepfunctions.asl.component.state.state_execution.state_task import (
     lambda_eval_utils,
@@ -12,8 +19,17 @@ from localstack.services.stepfunctions.asl.component.state.state_execution.state
 from localstack.services.stepfunctions.asl.component.state.state_execution.state_task.credentials import (
     StateCredentials,
 )
+from localstack.services.stepfunctions.asl.parse.asl_parser import AmazonStateLanguageParser
 from localstack.services.stepfunctions.asl.utils import json_path
+from localstack.services.stepfunctions.backend.execution_worker import ExecutionWorker
 from saga_lambda_executor import patches
+
+DEFINITION = json.dumps(
+    {
+        "StartAt": "Reserve",
+        "States": {"Reserve": {"Type": "Pass", "Result": {"ok": True}, "ResultPath": "$.reserved", "End": True}},
+    }
+)
 
 
 @pytest.fixture
@@ -28,6 +44,9 @@ def unpatched(monkeypatch):
     monkeypatch.setattr(lambda_eval_utils, "boto_client_for", boto_client_for)
     monkeypatch.setattr(json_path, "parse", json_path.parse)
     monkeypatch.setattr(result_path, "parse", result_path.parse)
+    monkeypatch.setattr(ExecutionWorker, "_get_evaluation_entrypoint", ExecutionWorker._get_evaluation_entrypoint)
+    monkeypatch.setattr(DynamoDBPoller, "__init__", DynamoDBPoller.__init__)
+    monkeypatch.setattr(DynamoDBPoller, "get_records", DynamoDBPoller.get_records)
     return made
 
 
@@ -53,11 +72,93 @@ def test_paths_are_parsed_once_and_still_evaluate(unpatched):
     assert expr.update_or_create({"b": 2}, {"y": 2}) == {"b": 2, "result": {"y": 2}}
 
 
+def worker(definition: str) -> SimpleNamespace:
+    """What _get_evaluation_entrypoint reads of an ExecutionWorker."""
+    details = SimpleNamespace(state_machine_details=SimpleNamespace(definition=definition))
+    return SimpleNamespace(_evaluation_details=details)
+
+
+def test_a_definition_is_parsed_once_and_each_execution_gets_its_own_states(unpatched, monkeypatch):
+    parsed = []
+    original = AmazonStateLanguageParser.parse
+    monkeypatch.setattr(AmazonStateLanguageParser, "parse", lambda d: parsed.append(d) or original(d))
+    assert patches.apply(patches.PINNED)
+    entry = ExecutionWorker._get_evaluation_entrypoint
+    first, second = entry(worker(DEFINITION)), entry(worker(DEFINITION))
+    assert parsed == [DEFINITION]
+    # Same program, built anew: nothing an execution changes in its states is seen by the next.
+    assert type(first) is type(second) and first is not second
+    assert first.states.states["Reserve"] is not second.states.states["Reserve"]
+    entry(worker(DEFINITION.replace("Reserve", "Charge")))
+    assert len(parsed) == 2
+
+
+class _Shard:
+    """A DynamoDB stream client with one shard holding `records`; answers GetRecords as DynamoDB
+    Local does (at most Limit records) and remembers the Limits asked for."""
+
+    def __init__(self, records: list[dict]) -> None:
+        self.records, self.limits = records, []
+
+    def get_records(self, ShardIterator: str, Limit: int) -> dict:
+        self.limits.append(Limit)
+        taken, self.records = self.records[:Limit], self.records[Limit:]
+        return {"Records": taken, "NextShardIterator": "next"}
+
+
+class _Batches(EventProcessor):
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+
+    def process_events_batch(self, input_events: list[dict]) -> None:
+        self.batches.append([e["eventName"] for e in input_events])
+
+    def generate_event_failure_context(self, abort_condition: str, **kwargs) -> dict:
+        return {}
+
+
+def stream_record(n: int, event_name: str) -> dict:
+    image = {"orderId": {"S": f"o-{n}"}}
+    dynamodb = {"ApproximateCreationDateTime": datetime.now(UTC), "Keys": image, "NewImage": image}
+    return {"eventID": str(n), "eventName": event_name, "dynamodb": {**dynamodb, "SequenceNumber": str(n)}}
+
+
+def test_the_stream_poller_reads_the_shard_and_batches_only_what_the_filter_lets_through(unpatched):
+    assert patches.apply(patches.PINNED)
+    # Each saga: its order inserted, then updated by every step; only inserts start a saga.
+    records = [stream_record(n, "INSERT" if n % 4 == 0 else "MODIFY") for n in range(40)]
+    shard, batches = _Shard(records), _Batches()
+    poller = DynamoDBPoller(
+        "arn:aws:dynamodb:us-east-1:000000000000:table/orders/stream/2026",
+        source_parameters={
+            "DynamoDBStreamParameters": {"BatchSize": 4, "StartingPosition": "TRIM_HORIZON"},
+            "FilterCriteria": {"Filters": [{"Pattern": json.dumps({"eventName": ["INSERT"]})}]},
+        },
+        source_client=shard,
+        processor=batches,
+    )
+    poller.poll_events_from_shard("shard-1", "iterator-1")
+    assert shard.limits == [patches.GET_RECORDS_LIMIT] and shard.records == []
+    assert batches.batches == [["INSERT"] * 4, ["INSERT"] * 4, ["INSERT"] * 2]
+
+
 def test_applying_twice_wraps_once(unpatched):
     patches.apply(patches.PINNED)
-    client, parse = lambda_eval_utils.boto_client_for, json_path.parse
+    patched = (
+        lambda_eval_utils.boto_client_for,
+        json_path.parse,
+        ExecutionWorker._get_evaluation_entrypoint,
+        DynamoDBPoller.__init__,
+        DynamoDBPoller.get_records,
+    )
     patches.apply(patches.PINNED)
-    assert (lambda_eval_utils.boto_client_for, json_path.parse) == (client, parse)
+    assert (
+        lambda_eval_utils.boto_client_for,
+        json_path.parse,
+        ExecutionWorker._get_evaluation_entrypoint,
+        DynamoDBPoller.__init__,
+        DynamoDBPoller.get_records,
+    ) == patched
 
 
 def test_other_localstack_versions_are_left_alone(unpatched):

@@ -1,19 +1,30 @@
-"""Two caches in LocalStack's Step Functions, applied at LocalStack's start (an on_infra_start hook,
-registered in executor/pyproject.toml) and only on the version they were written and measured
-against (PINNED): on any other version nothing is patched and LocalStack's log says so.
+"""Three caches in LocalStack's Step Functions and one read size in its stream poller, applied at
+LocalStack's start (an on_infra_start hook, registered in executor/pyproject.toml) and only on the
+version they were written and measured against (PINNED): on any other version nothing is patched
+and LocalStack's log says so.
 
-Why (docs/profile.md has the profile): for each Lambda task, LocalStack 2026.3.0's Step Functions
-assumes the state machine's role (an STS request through its own HTTP gateway) and builds a new
-boto client with those credentials, and every JSONPath it evaluates (InputPath, ResultPath, ...)
-is parsed by a parser that first regenerates its LALR tables. Together that was about a fifth of
-LocalStack's CPU in an orchestrated saga. Both results depend only on their arguments: a client
-per (service, region, role) and a parsed expression per path string are reused. LocalStack does
-the same for API Gateway's integrations (an lru_cache on its assumed-role client factory); its
-assumed-role credentials do not expire.
+Why (docs/profile.md has the profiles):
+- For each Lambda task, LocalStack 2026.3.0's Step Functions assumes the state machine's role (an
+  STS request through its own HTTP gateway) and builds a new boto client with those credentials;
+  every JSONPath it evaluates (InputPath, ResultPath, ...) is parsed by a parser that first
+  regenerates its LALR tables; and every execution parses the state machine's definition again
+  with ANTLR. Together that was about a third of LocalStack's CPU in an orchestrated saga. Each
+  result depends only on its arguments: a client per (service, region, role), a parsed
+  expression per path string and a parse tree per definition are reused. LocalStack does the same
+  for API Gateway's integrations (an lru_cache on its assumed-role client factory); its
+  assumed-role credentials do not expire. The tree is only read: each execution still builds its
+  own states from it, so no state is shared between executions.
+- Its DynamoDB stream poller reads at most BatchSize records per poll (a TODO in its code says so),
+  before the event filter. The orders table's stream carries every step's update, and only the
+  inserts reach the outbox relay: 10 records per 0.25 s poll capped the whole runtime at about 7
+  sagas a second, and a batch of 10 records held about 2 inserts. Lambda's poller on AWS reads
+  what the shard has (GetRecords returns up to 1000 records) and drops what the filter does not
+  match before it makes batches of BatchSize; here it does the same.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 from importlib import metadata
@@ -24,6 +35,7 @@ LOG = logging.getLogger(__name__)
 
 PINNED = "2026.3.0"
 CACHE_SIZE = 256
+GET_RECORDS_LIMIT = 1000  # DynamoDB Streams' own maximum per GetRecords
 
 
 def _cached_client_factory(original):
@@ -51,6 +63,65 @@ def _cached_parse(original):
     return cached
 
 
+def _cached_definition_trees(parse):
+    """ExecutionWorker._get_evaluation_entrypoint, with the parse tree of each definition kept."""
+    from localstack.services.stepfunctions.asl.parse.preprocessor import Preprocessor
+
+    @functools.lru_cache(maxsize=CACHE_SIZE)
+    def tree(definition: str):
+        return parse(definition)[1]
+
+    def _get_evaluation_entrypoint(self):
+        return Preprocessor().visit(tree(self._evaluation_details.state_machine_details.definition))
+
+    _get_evaluation_entrypoint.cache = tree
+    return _get_evaluation_entrypoint
+
+
+class _WholeShardReads:
+    """A poller's stream client whose GetRecords reads up to GET_RECORDS_LIMIT records."""
+
+    def __init__(self, client) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str):
+        return getattr(self._client, name)
+
+    def get_records(self, **kwargs):
+        return self._client.get_records(**{**kwargs, "Limit": GET_RECORDS_LIMIT})
+
+
+def _reading_whole_shards(init):
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self.source_client = _WholeShardReads(self.source_client)
+
+    __init__.patched = True
+    return __init__
+
+
+def _filtering_before_batching(get_records):
+    """StreamPoller.get_records keeping only the records the mapping's filter lets through, so
+    batches are made of those, as on AWS. The check runs on a copy: making an event of a record
+    changes the record."""
+
+    @functools.wraps(get_records)
+    def filtered(self, shard_iterator: str) -> dict:
+        response = get_records(self, shard_iterator)
+        if self.filter_patterns:
+            response["Records"] = [r for r in response.get("Records", []) if _lets_through(self, r)]
+        return response
+
+    filtered.patched = True
+    return filtered
+
+
+def _lets_through(poller, record: dict) -> bool:
+    events = poller.pre_filter(poller.transform_into_events([copy.deepcopy(record)], shard_id=None))
+    return bool(poller.filter_events(events))
+
+
 def apply(version: str | None = None) -> bool:
     """Patch the running LocalStack; returns whether it did (only on the pinned version)."""
     version = version or metadata.version("localstack-core")
@@ -61,19 +132,28 @@ def apply(version: str | None = None) -> bool:
             version,
         )
         return False
+    from localstack.services.lambda_.event_source_mapping.pollers.dynamodb_poller import DynamoDBPoller
     from localstack.services.stepfunctions.asl.component.common.path import result_path
     from localstack.services.stepfunctions.asl.component.state.state_execution.state_task import lambda_eval_utils
+    from localstack.services.stepfunctions.asl.parse.asl_parser import AmazonStateLanguageParser
     from localstack.services.stepfunctions.asl.utils import json_path
+    from localstack.services.stepfunctions.backend.execution_worker import ExecutionWorker
 
     if not hasattr(lambda_eval_utils.boto_client_for, "cache"):
         lambda_eval_utils.boto_client_for = _cached_client_factory(lambda_eval_utils.boto_client_for)
     for module in (json_path, result_path):
         if not hasattr(module.parse, "cache_info"):
             module.parse = _cached_parse(module.parse)
-    LOG.info("saga executor: Step Functions caches applied (localstack-core %s)", version)
+    if not hasattr(ExecutionWorker._get_evaluation_entrypoint, "cache"):
+        ExecutionWorker._get_evaluation_entrypoint = _cached_definition_trees(AmazonStateLanguageParser.parse)
+    if not hasattr(DynamoDBPoller.__init__, "patched"):
+        DynamoDBPoller.__init__ = _reading_whole_shards(DynamoDBPoller.__init__)
+    if not hasattr(DynamoDBPoller.get_records, "patched"):
+        DynamoDBPoller.get_records = _filtering_before_batching(DynamoDBPoller.get_records)
+    LOG.info("saga executor: Step Functions caches and stream reads applied (localstack-core %s)", version)
     return True
 
 
 @hooks.on_infra_start()
-def _cache_step_functions_clients_and_paths() -> None:
+def _apply_patches() -> None:
     apply()
