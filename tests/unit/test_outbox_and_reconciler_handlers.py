@@ -2,6 +2,7 @@
 styles, with their real adapters on moto."""
 
 import json
+import logging
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -19,9 +20,10 @@ from orchestration.handlers import start_saga as o_start
 from shared.adapters.eventbridge import EventBusDriver
 from shared.adapters.metrics import NAMESPACE, OLDEST_OPEN_ORDER_AGE, ORDERS_NEEDING_ATTENTION
 from shared.adapters.stepfunctions import order_id_of
+from shared.contract import SAGA_STARTED
 from shared.domain.order import Order, Status
 from shared.entrypoints.reconcile import RecoveryFailed
-from shared.entrypoints.runtime import saga_store
+from shared.entrypoints.runtime import logger, saga_store
 from tests.unit.lambda_events import LambdaContext, bus_event, stream_event
 
 
@@ -91,6 +93,33 @@ def test_relay_reports_the_record_it_could_not_start_and_starts_the_rest(tables,
     answer = invoke(o_start, stream_event(broken, good.as_record()))
     assert answer == {"batchItemFailures": [{"itemIdentifier": "100"}]}
     assert [name for name, _ in executions(state_machine)] == [good.order_id]
+
+
+class _Lines(logging.Handler):
+    """The relay's log lines, formatted as it writes them (in the thread that logs)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logger.registered_formatter)
+        self.lines: list[dict] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+
+def test_relay_starts_every_order_of_a_batch_and_logs_each_with_its_own_id(tables, state_machine):
+    orders = [stored() for _ in range(8)]
+    lines = _Lines()
+    logger.addHandler(lines)
+    try:
+        answer = invoke(o_start, stream_event(*(o.as_record() for o in orders)))
+    finally:
+        logger.removeHandler(lines)
+    assert answer == {"batchItemFailures": []}
+    assert sorted(name for name, _ in executions(state_machine)) == sorted(o.order_id for o in orders)
+    # The records are started from several threads: each line names the order it started.
+    started = sorted(line.get("orderId") for line in lines.lines if line["message"] == SAGA_STARTED)
+    assert started == sorted(o.order_id for o in orders)
 
 
 def test_relay_fails_the_whole_batch_when_the_saga_cannot_start(tables, monkeypatch):
