@@ -40,6 +40,16 @@ def test_a_happy_saga_splits_into_handlers_and_four_hops(style):
     assert order.window_ms() == pytest.approx(order.handler_ms() + sum(hops))
 
 
+def test_a_first_step_that_starts_before_saga_started_is_logged_ends_the_outbox_hop():
+    # The relay logs once its start call returned; the saga's first step can already be running.
+    order = marks_of(happy("choreography"))
+    first = order.started["reserve_inventory"]
+    order.saga_started = first + 0.040
+    hops = order.hops_ms()
+    assert hops[0] == pytest.approx((first - order.created) * 1000) and hops[1] == 0
+    assert order.window_ms() == pytest.approx(order.handler_ms() + sum(hops))
+
+
 def test_without_start_saga_the_order_is_not_complete():
     capture = happy("choreography")
     order = marks_of(capture, [e["message"] for e in capture["logs"] if '"saga started"' not in e["message"]])

@@ -82,10 +82,13 @@ class OrderMarks:
     def hops_ms(self) -> list[float]:
         """The HOPS hand-offs, in order: the outbox's (created -> saga started, OUTBOX_HOPS), then
         one into each step (STEP_HOPS)."""
-        previous = [self.saga_started] + [self.done[s] for s in STEPS[:-1]]
         # start_saga logs `saga started` once its start call returned, and a fast hand-off can run
-        # the first step before that: such a hop took no measurable time beyond the call, so 0.
-        return [(self.saga_started - self.created) * 1000] + [
+        # the first step before that: the outbox's hop then ends where the first step starts, and
+        # the hop into that step took no measurable time beyond the call (0), so the hops still
+        # tile the saga's window.
+        outbox_end = min(self.saga_started, self.started[STEPS[0]])
+        previous = [outbox_end] + [self.done[s] for s in STEPS[:-1]]
+        return [(outbox_end - self.created) * 1000] + [
             max(self.started[s] - before, 0.0) * 1000 for s, before in zip(STEPS, previous, strict=True)
         ]
 
