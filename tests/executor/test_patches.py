@@ -10,6 +10,7 @@ import pytest
 
 pytest.importorskip("localstack.services.stepfunctions", reason="needs .venv-localstack (localstack-core)")
 
+from localstack.services.events.target import LogsTargetSender
 from localstack.services.lambda_.event_source_mapping.event_processor import EventProcessor
 from localstack.services.lambda_.event_source_mapping.pollers.dynamodb_poller import DynamoDBPoller
 from localstack.services.stepfunctions.asl.component.common.path import result_path
@@ -47,6 +48,7 @@ def unpatched(monkeypatch):
     monkeypatch.setattr(ExecutionWorker, "_get_evaluation_entrypoint", ExecutionWorker._get_evaluation_entrypoint)
     monkeypatch.setattr(DynamoDBPoller, "__init__", DynamoDBPoller.__init__)
     monkeypatch.setattr(DynamoDBPoller, "get_records", DynamoDBPoller.get_records)
+    monkeypatch.setattr(LogsTargetSender, "send_event", LogsTargetSender.send_event)
     return made
 
 
@@ -142,6 +144,56 @@ def test_the_stream_poller_reads_the_shard_and_batches_only_what_the_filter_lets
     assert batches.batches == [["INSERT"] * 4, ["INSERT"] * 4, ["INSERT"] * 2]
 
 
+class _Logs:
+    """A CloudWatch Logs client holding streams of messages; `drop()` deletes the log group's
+    streams, as deleting and creating the group again would."""
+
+    class exceptions:
+        class ResourceAlreadyExistsException(Exception):
+            pass
+
+        class ResourceNotFoundException(Exception):
+            pass
+
+    def __init__(self) -> None:
+        self.streams: dict[str, list[str]] = {}
+        self.created = 0
+
+    def create_log_stream(self, logGroupName: str, logStreamName: str) -> None:
+        if logStreamName in self.streams:
+            raise self.exceptions.ResourceAlreadyExistsException(logStreamName)
+        self.streams[logStreamName] = []
+        self.created += 1
+
+    def put_log_events(self, logGroupName: str, logStreamName: str, logEvents: list[dict]) -> None:
+        if logStreamName not in self.streams:
+            raise self.exceptions.ResourceNotFoundException(logStreamName)
+        self.streams[logStreamName] += [e["message"] for e in logEvents]
+
+    def drop(self) -> None:
+        self.streams.clear()
+
+
+def tap_sender(logs: _Logs) -> LogsTargetSender:
+    sender = LogsTargetSender.__new__(LogsTargetSender)  # what send_event reads of a sender
+    sender.target = {"Id": "tap", "Arn": "arn:aws:logs:us-east-1:000000000000:log-group:/saga/events"}
+    sender._client = logs
+    return sender
+
+
+def test_the_event_tap_writes_every_event_to_one_stream_of_its_own(unpatched):
+    assert patches.apply(patches.PINNED)
+    logs = _Logs()
+    sender = tap_sender(logs)
+    for n in range(5):
+        sender.send_event({"detail": {"n": n}}, trace_header=None)
+    [(stream, messages)] = logs.streams.items()
+    assert stream.startswith("tap-") and [json.loads(m)["detail"]["n"] for m in messages] == list(range(5))
+    logs.drop()
+    sender.send_event({"detail": {"n": 5}}, trace_header=None)
+    assert logs.created == 2 and [json.loads(m)["detail"]["n"] for m in logs.streams[stream]] == [5]
+
+
 def test_applying_twice_wraps_once(unpatched):
     patches.apply(patches.PINNED)
     patched = (
@@ -150,6 +202,7 @@ def test_applying_twice_wraps_once(unpatched):
         ExecutionWorker._get_evaluation_entrypoint,
         DynamoDBPoller.__init__,
         DynamoDBPoller.get_records,
+        LogsTargetSender.send_event,
     )
     patches.apply(patches.PINNED)
     assert (
@@ -158,6 +211,7 @@ def test_applying_twice_wraps_once(unpatched):
         ExecutionWorker._get_evaluation_entrypoint,
         DynamoDBPoller.__init__,
         DynamoDBPoller.get_records,
+        LogsTargetSender.send_event,
     ) == patched
 
 

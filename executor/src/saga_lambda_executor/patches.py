@@ -20,13 +20,21 @@ Why (docs/profile.md has the profiles):
   sagas a second, and a batch of 10 records held about 2 inserts. Lambda's poller on AWS reads
   what the shard has (GetRecords returns up to 1000 records) and drops what the filter does not
   match before it makes batches of BatchSize; here it does the same.
+- Its EventBridge target for CloudWatch Logs creates a new log stream for every event it delivers
+  (CreateLogStream, then PutLogEvents): the choreography's event tap, which copies each event on
+  the bus into a log group for `make compare`, was a sixth of LocalStack's CPU in a choreographed
+  saga, and the group grew a stream per event. Here each target writes to one stream of its own,
+  created on its first event (and again should the group have been recreated since).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import logging
+import threading
+import uuid
 from importlib import metadata
 
 from localstack.runtime import hooks
@@ -122,16 +130,52 @@ def _lets_through(poller, record: dict) -> bool:
     return bool(poller.filter_events(events))
 
 
+def _one_stream_per_target(send_event):
+    """LogsTargetSender.send_event writing to one log stream per target instead of one per event."""
+    from localstack.services.events.utils import to_json_str
+    from localstack.utils.time import now_utc
+
+    lock = threading.Lock()
+
+    def write(self, group: str, message: str) -> None:
+        self.client.put_log_events(
+            logGroupName=group,
+            logStreamName=self.saga_stream,
+            logEvents=[{"timestamp": now_utc(millis=True), "message": message}],
+        )
+
+    def create_stream(self, group: str) -> None:
+        # Another delivery of this target's may have created it first.
+        with lock, contextlib.suppress(self.client.exceptions.ResourceAlreadyExistsException):
+            self.client.create_log_stream(logGroupName=group, logStreamName=self.saga_stream)
+
+    @functools.wraps(send_event)
+    def send(self, event, trace_header) -> None:
+        group = self.target["Arn"].split(":")[6]
+        if getattr(self, "saga_stream", None) is None:
+            self.saga_stream = f"{self.target['Id']}-{uuid.uuid4()}"
+            create_stream(self, group)
+        try:
+            write(self, group, to_json_str(event))
+        except self.client.exceptions.ResourceNotFoundException:
+            create_stream(self, group)  # the group was deleted and created again since
+            write(self, group, to_json_str(event))
+
+    send.patched = True
+    return send
+
+
 def apply(version: str | None = None) -> bool:
     """Patch the running LocalStack; returns whether it did (only on the pinned version)."""
     version = version or metadata.version("localstack-core")
     if version != PINNED:
         LOG.warning(
-            "saga executor: Step Functions caches not applied (written for localstack-core %s, found %s)",
+            "saga executor: LocalStack patches not applied (written for localstack-core %s, found %s)",
             PINNED,
             version,
         )
         return False
+    from localstack.services.events.target import LogsTargetSender
     from localstack.services.lambda_.event_source_mapping.pollers.dynamodb_poller import DynamoDBPoller
     from localstack.services.stepfunctions.asl.component.common.path import result_path
     from localstack.services.stepfunctions.asl.component.state.state_execution.state_task import lambda_eval_utils
@@ -150,7 +194,9 @@ def apply(version: str | None = None) -> bool:
         DynamoDBPoller.__init__ = _reading_whole_shards(DynamoDBPoller.__init__)
     if not hasattr(DynamoDBPoller.get_records, "patched"):
         DynamoDBPoller.get_records = _filtering_before_batching(DynamoDBPoller.get_records)
-    LOG.info("saga executor: Step Functions caches and stream reads applied (localstack-core %s)", version)
+    if not hasattr(LogsTargetSender.send_event, "patched"):
+        LogsTargetSender.send_event = _one_stream_per_target(LogsTargetSender.send_event)
+    LOG.info("saga executor: LocalStack patches applied (localstack-core %s)", version)
     return True
 
 
