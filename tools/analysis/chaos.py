@@ -24,12 +24,14 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import requests
 from botocore.exceptions import ClientError
+from rich.console import Console
 from rich.table import Table
 
 from hybrid.notifications import Notification
@@ -50,6 +52,8 @@ RECONCILER_PERIOD = 60
 # From an order's end to its customer notification: the publish, the rule, Lambda's async retries.
 NOTIFICATION_WAIT = 60
 
+_progress = Console(stderr=True)
+
 
 @dataclass
 class ChaosResult:
@@ -63,6 +67,7 @@ class ChaosResult:
     records: list[dict] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     notified: int | None = None  # customer notifications recorded (the hybrid only)
+    seconds: float = 0.0  # from the first order placed to the last check
 
     @property
     def compensations(self) -> int:
@@ -102,27 +107,88 @@ def recovery_wait(style: str) -> float:
     return stuck_after + 2 * RECONCILER_PERIOD + 30
 
 
-def kill(style: str, order_id: str, within: float = 60.0) -> bool:
-    """Stop the order's execution as soon as it runs (orchestration): True if it was stopped
-    mid-way, False if it had ended before it could be (or never started within `within` s: with
-    faults in the outbox relay, the stream's retries back off for tens of seconds)."""
-    machine, name, deadline = aws.state_machine(style), execution_name(order_id), time.monotonic() + within
-    while time.monotonic() < deadline:
-        status = machine.execution_status(name)
-        if status == "RUNNING":
-            arn = machine.execution_arn(name)
-            try:
-                aws.client("stepfunctions").stop_execution(executionArn=arn, cause="chaos: killed mid-way")
-                return True
-            except ClientError as error:
-                # LocalStack answers InternalError to a stop that comes before the execution's
-                # worker is set up: try again until the deadline.
-                if error.response["Error"]["Code"] != "InternalError":
-                    raise
-        elif status is not None:
+class Killer:
+    """Stops the executions of the orders it is given as soon as they run (orchestration, the
+    hybrid), on a thread of its own: placing orders never waits for a saga to start. One
+    ListExecutions of the running executions per poll serves every order waiting to be killed.
+    An order is given up `within` s after it was handed over (with faults in the outbox relay, the
+    stream's retries can hold a saga's start back that long), or once its execution has ended."""
+
+    POLL_S = 0.1
+    ENDED_CHECK_EVERY = 20  # polls between checks of whether a waiting order's execution has ended
+
+    def __init__(self, style: str, within: float = 60.0) -> None:
+        self._machine, self._sfn = aws.state_machine(style), aws.client("stepfunctions")
+        self._arn, self._within = aws.outputs(style)["StateMachineArn"], within
+        self._waiting: dict[str, float] = {}  # order id -> when to give up
+        self._lock, self._closing = threading.Lock(), threading.Event()
+        self.killed = 0
+        self._error: Exception | None = None
+        self._thread = threading.Thread(target=self._run, name=f"killer-{style}", daemon=True)
+        self._thread.start()
+
+    def kill(self, order_id: str) -> None:
+        with self._lock:
+            self._waiting[order_id] = time.monotonic() + self._within
+
+    def close(self) -> int:
+        """Wait until every order handed over was killed or given up; the number killed."""
+        self._closing.set()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self.killed
+
+    def _run(self) -> None:
+        try:
+            self._loop()
+        except Exception as error:  # raised again by close(), on the caller's thread
+            self._error = error
+
+    def _loop(self) -> None:
+        polls = 0
+        while True:
+            with self._lock:
+                waiting = dict(self._waiting)
+            if not waiting and self._closing.is_set():
+                return
+            if waiting:
+                self._stop_running(waiting)
+                polls += 1
+                if polls % self.ENDED_CHECK_EVERY == 0:
+                    self._forget_ended(waiting)
+            time.sleep(self.POLL_S)
+
+    def _stop_running(self, waiting: dict[str, float]) -> None:
+        pages = self._sfn.get_paginator("list_executions").paginate(stateMachineArn=self._arn, statusFilter="RUNNING")
+        running = {e["name"]: e["executionArn"] for page in pages for e in page["executions"]}
+        for order_id, give_up in waiting.items():
+            arn = running.get(execution_name(order_id))
+            if arn is not None and self._stop(arn):
+                self.killed += 1
+                self._forget(order_id)
+            elif time.monotonic() > give_up:
+                self._forget(order_id)
+
+    def _stop(self, arn: str) -> bool:
+        try:
+            self._sfn.stop_execution(executionArn=arn, cause="chaos: killed mid-way")
+            return True
+        except ClientError as error:
+            # LocalStack answers InternalError to a stop that comes before the execution's worker
+            # is set up, and the execution may have ended since it was listed: try the next poll.
+            if error.response["Error"]["Code"] not in ("InternalError", "ExecutionDoesNotExist"):
+                raise
             return False
-        time.sleep(0.05)  # the outbox relay has not started it yet
-    return False
+
+    def _forget_ended(self, waiting: dict[str, float]) -> None:
+        for order_id in waiting:
+            if self._machine.execution_status(execution_name(order_id)) not in (None, "RUNNING"):
+                self._forget(order_id)  # it ended before it could be stopped
+
+    def _forget(self, order_id: str) -> None:
+        with self._lock:
+            self._waiting.pop(order_id, None)
 
 
 def count_faults(style: str, since_ms: int) -> tuple[int, int]:
@@ -145,6 +211,7 @@ def run(
     timeout: float = 120,
 ) -> ChaosResult:
     rng = random.Random(f"{seed}-{style}")
+    started = time.monotonic()
     result = ChaosResult(style, orders, stock_before=max(1, orders // 2))
     sku = trigger.stocked_sku(style, result.stock_before, prefix="CHAOS")
     bodies = plan(rng, orders, sku)
@@ -154,23 +221,27 @@ def run(
     faults.set_rate(style, drop, variable=faults.DROP_RATE)
     try:
         doomed = set(rng.sample(range(orders), k=int(orders * kill_share))) if not drop else set()
+        killer = Killer(style) if doomed else None
 
-        def place(numbered: tuple[int, dict]) -> tuple[requests.Response, bool]:
+        def place(numbered: tuple[int, dict]) -> requests.Response:
             answer = trigger.place_order(style, numbered[1])
-            killed = numbered[0] in doomed and answer.status_code == 201 and kill(style, answer.json()["orderId"])
-            return answer, killed
+            if killer is not None and numbered[0] in doomed and answer.status_code == 201:
+                killer.kill(answer.json()["orderId"])
+            return answer
 
         with ThreadPoolExecutor(max_workers=8) as pool:
-            placed = list(pool.map(place, enumerate(bodies)))
-        answers = [answer for answer, _ in placed]
-        result.killed = sum(killed for _, killed in placed)
+            answers = list(pool.map(place, enumerate(bodies)))
+        progress(style, f"{orders} orders placed after {time.monotonic() - started:.0f} s")
         order_ids = [a.json()["orderId"] for a in answers if a.status_code == 201]
         refused = [f"{a.status_code} {a.text[:120]}" for a in answers if a.status_code != 201]
         twice = rng.sample(order_ids, k=int(len(order_ids) * duplicate_share))
         for record in settle(style, twice, timeout):
             deliver_again(style, record)
         result.duplicates = len(twice)
+        progress(style, f"{len(twice)} delivered twice after {time.monotonic() - started:.0f} s")
+        result.killed = killer.close() if killer is not None else 0
         result.records = settle(style, order_ids, timeout + (recovery_wait(style) if kill_share else 0))
+        progress(style, f"every order settled after {time.monotonic() - started:.0f} s")
     finally:
         faults.set_rate(style, 0)
         faults.set_rate(style, 0, variable=faults.DROP_RATE)
@@ -186,16 +257,22 @@ def run(
         result.violations += invariants.notification_violations(result.records, notified, dead_letters)
     if refused:
         result.violations.append(f"{len(refused)} orders refused by the API: {'; '.join(refused)}")
+    result.seconds = time.monotonic() - started
     return result
 
 
-def settle(style: str, order_ids: list[str], timeout: float) -> list[dict]:
-    """Each order's record once terminal, or as it stands when the shared deadline passes."""
-    deadline = time.monotonic() + timeout
-    records = []
+def progress(style: str, message: str) -> None:
+    _progress.print(f"[dim]chaos:[/] {style}: {message}", soft_wrap=True)
+
+
+def settle(style: str, order_ids: list[str], patience: float) -> list[dict]:
+    """Each order's record once terminal. The wait is as long as orders keep ending: the rest are
+    taken as they stand once none has for `patience` s (a large run's backlog drains for minutes)."""
+    records, last_ended = [], time.monotonic()
     for oid in order_ids:
         try:
-            records.append(trigger.wait_for_terminal(style, oid, max(1.0, deadline - time.monotonic())))
+            records.append(trigger.wait_for_terminal(style, oid, max(1.0, last_ended + patience - time.monotonic())))
+            last_ended = time.monotonic()
         except trigger.TriggerFailed:
             records.append(aws.read_order(style, oid))
     return records
@@ -237,6 +314,7 @@ def report(results: list[ChaosResult]) -> None:
         "stock before → after",
         "customers notified",
         "violations",
+        "time (s)",
     )
     for column in columns:
         table.add_column(column)
@@ -253,6 +331,7 @@ def report(results: list[ChaosResult]) -> None:
             f"{r.stock_before} → {r.stock_after}",
             "—" if r.notified is None else str(r.notified),
             f"[{'red' if r.violations else 'green'}]{len(r.violations)}",
+            f"{r.seconds:.0f}",
         )
     out = console()
     out.print(table)
@@ -275,10 +354,16 @@ def main() -> None:
             parser.error(f"{name} must be between 0 and 1")
     if args.orders < 1:
         parser.error("--orders must be at least 1")
-    results = [
-        run(s, args.orders, args.seed, args.fault_rate, args.duplicates, args.kill) for s in args.style or aws.STYLES
-    ]
+    started, styles = time.monotonic(), args.style or aws.STYLES
+    # The styles run at the same time: each has its own stacks, and their waits (the outbox
+    # relays' retries, the reconcilers) overlap instead of adding up.
+    with ThreadPoolExecutor(max_workers=len(styles)) as pool:
+        results = list(
+            pool.map(lambda s: run(s, args.orders, args.seed, args.fault_rate, args.duplicates, args.kill), styles)
+        )
     report(results)
+    minutes = (time.monotonic() - started) / 60
+    console().print(f"{args.orders} orders per style, {len(results)} styles at once: {minutes:.1f} minutes")
     sys.exit(1 if any(r.violations for r in results) else 0)
 
 
