@@ -67,8 +67,8 @@ trigger: ## run orders: STYLE=orchestration|choreography|hybrid SCENARIO=happy|o
 compare: ## trace every style on the scenarios (or ORDERS="style:id ..."), print the comparison, write report/; ARGS=--static: only code, resources, IAM and flow (offline)
 	@$(PY) -m tools.analysis.compare $(if $(ORDERS),--orders $(ORDERS)) $(ARGS)
 
-chaos: ## faults, duplicates, killed sagas and concurrency on every style; N=orders SEED= RATE=fault rate KILL=share killed
-	@$(PY) -m tools.analysis.chaos --orders $(or $(N),40) --seed $(or $(SEED),7) --fault-rate $(or $(RATE),0.2) --kill $(or $(KILL),0.1)
+chaos: ## faults, duplicates, killed sagas and concurrency on every style at once; N=orders SEED= RATE=fault rate KILL=share killed IN_FLIGHT=
+	@$(PY) -m tools.analysis.chaos --orders $(or $(N),40) --seed $(or $(SEED),7) --fault-rate $(or $(RATE),0.2) --kill $(or $(KILL),0.1) $(if $(IN_FLIGHT),--in-flight $(IN_FLIGHT))
 
 stuck: ## the operator's view: open orders, orders waiting for a person, DLQ depth, alarms (JSON=1 for JSON)
 	@$(PY) -m tools.operator.stuck $(if $(STYLE),--style $(STYLE)) $(if $(JSON),--json)

@@ -4,6 +4,9 @@ deliveries, and sagas killed mid-way, then every guarantee checked on the orders
 the payment ledger.
 
     python -m tools.analysis.chaos [--orders 40] [--seed 7] [--fault-rate 0.2] [--duplicates 0.25] [--kill 0.1]
+                                   [--in-flight 32] [--style STYLE ...]
+
+The styles run at the same time, each with `--in-flight` orders at work at once.
 
 Faults: each step invocation fails with about `--fault-rate`, half before its write and half
 after it (a lost answer: after a charge, a refund, a start); the hybrid's notification service
@@ -43,6 +46,7 @@ from shared.faults import TransientFault
 from shared.steps import outcome_event
 from tools import aws
 from tools.analysis import invariants
+from tools.analysis.bench.load import TerminalWatcher
 from tools.console import console
 from tools.operator import dlq, faults, trigger
 from tools.operator.scenarios import SCENARIOS
@@ -51,6 +55,11 @@ MIX = (("happy", 6), ("declined", 2), ("out-of-stock", 1), ("undeliverable", 1))
 RECONCILER_PERIOD = 60
 # From an order's end to its customer notification: the publish, the rule, Lambda's async retries.
 NOTIFICATION_WAIT = 60
+# Orders are placed `in_flight` at a time: each placing thread waits until its order has ended, or
+# this long, before placing the next. A saga killed or held back by retries then frees its place
+# (the reconciler finishes it later) while the number of sagas at work stays bounded: placing
+# thousands at once left LocalStack with a thread per waiting execution, until it could start none.
+SLOT_WAIT_S = 5.0
 
 _progress = Console(stderr=True)
 
@@ -209,6 +218,7 @@ def run(
     duplicate_share: float,
     kill_share: float = 0.0,
     timeout: float = 120,
+    in_flight: int = 32,
 ) -> ChaosResult:
     rng = random.Random(f"{seed}-{style}")
     started = time.monotonic()
@@ -229,8 +239,15 @@ def run(
                 killer.kill(answer.json()["orderId"])
             return answer
 
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            answers = list(pool.map(place, enumerate(bodies)))
+        with TerminalWatcher(style) as watcher, ThreadPoolExecutor(max_workers=in_flight) as pool:
+
+            def place_and_wait(numbered: tuple[int, dict]) -> requests.Response:
+                answer = place(numbered)
+                if answer.status_code == 201:
+                    watcher.wait(answer.json()["orderId"], SLOT_WAIT_S)
+                return answer
+
+            answers = list(pool.map(place_and_wait, enumerate(bodies)))
         progress(style, f"{orders} orders placed after {time.monotonic() - started:.0f} s")
         order_ids = [a.json()["orderId"] for a in answers if a.status_code == 201]
         refused = [f"{a.status_code} {a.text[:120]}" for a in answers if a.status_code != 201]
@@ -347,6 +364,7 @@ def main() -> None:
     parser.add_argument("--fault-rate", type=float, default=0.2)
     parser.add_argument("--duplicates", type=float, default=0.25, help="share of orders delivered twice")
     parser.add_argument("--kill", type=float, default=0.0, help="share of sagas killed mid-way")
+    parser.add_argument("--in-flight", type=int, default=32, help="orders placed and not yet ended, per style")
     parser.add_argument("--style", choices=aws.STYLES, action="append")
     args = parser.parse_args()
     for name, value in (("--fault-rate", args.fault_rate), ("--duplicates", args.duplicates), ("--kill", args.kill)):
@@ -354,13 +372,17 @@ def main() -> None:
             parser.error(f"{name} must be between 0 and 1")
     if args.orders < 1:
         parser.error("--orders must be at least 1")
+    if args.in_flight < 1:
+        parser.error("--in-flight must be at least 1")
     started, styles = time.monotonic(), args.style or aws.STYLES
+
+    def run_style(style: str) -> ChaosResult:
+        return run(style, args.orders, args.seed, args.fault_rate, args.duplicates, args.kill, in_flight=args.in_flight)
+
     # The styles run at the same time: each has its own stacks, and their waits (the outbox
     # relays' retries, the reconcilers) overlap instead of adding up.
     with ThreadPoolExecutor(max_workers=len(styles)) as pool:
-        results = list(
-            pool.map(lambda s: run(s, args.orders, args.seed, args.fault_rate, args.duplicates, args.kill), styles)
-        )
+        results = list(pool.map(run_style, styles))
     report(results)
     minutes = (time.monotonic() - started) / 60
     console().print(f"{args.orders} orders per style, {len(results)} styles at once: {minutes:.1f} minutes")
