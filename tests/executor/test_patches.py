@@ -194,25 +194,23 @@ def test_the_event_tap_writes_every_event_to_one_stream_of_its_own(unpatched):
     assert logs.created == 2 and [json.loads(m)["detail"]["n"] for m in logs.streams[stream]] == [5]
 
 
-def test_applying_twice_wraps_once(unpatched):
-    patches.apply(patches.PINNED)
-    patched = (
+def patched_attributes() -> tuple:
+    return (
         lambda_eval_utils.boto_client_for,
         json_path.parse,
+        result_path.parse,
         ExecutionWorker._get_evaluation_entrypoint,
         DynamoDBPoller.__init__,
         DynamoDBPoller.get_records,
         LogsTargetSender.send_event,
     )
+
+
+def test_applying_twice_wraps_once(unpatched):
     patches.apply(patches.PINNED)
-    assert (
-        lambda_eval_utils.boto_client_for,
-        json_path.parse,
-        ExecutionWorker._get_evaluation_entrypoint,
-        DynamoDBPoller.__init__,
-        DynamoDBPoller.get_records,
-        LogsTargetSender.send_event,
-    ) == patched
+    once = patched_attributes()
+    patches.apply(patches.PINNED)
+    assert patched_attributes() == once
 
 
 def test_other_localstack_versions_are_left_alone(unpatched):
