@@ -3,7 +3,13 @@ the stream poller reads and batches, and that they stay off on a LocalStack vers
 written for."""
 
 import json
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
+from threading import Thread
 from types import SimpleNamespace
 
 import pytest
@@ -22,7 +28,9 @@ from localstack.services.stepfunctions.asl.component.state.state_execution.state
 )
 from localstack.services.stepfunctions.asl.parse.asl_parser import AmazonStateLanguageParser
 from localstack.services.stepfunctions.asl.utils import json_path
+from localstack.services.stepfunctions.backend import execution_worker
 from localstack.services.stepfunctions.backend.execution_worker import ExecutionWorker
+from localstack.utils import threads
 from saga_lambda_executor import patches
 
 DEFINITION = json.dumps(
@@ -192,6 +200,41 @@ def test_the_event_tap_writes_every_event_to_one_stream_of_its_own(unpatched):
     logs.drop()
     sender.send_event({"detail": {"n": 5}}, trace_header=None)
     assert logs.created == 2 and [json.loads(m)["detail"]["n"] for m in logs.streams[stream]] == [5]
+
+
+@pytest.fixture
+def tmp_threads():
+    """The modules holding LocalStack's TMP_THREADS list, given it back after the test."""
+    original = threads.TMP_THREADS
+    holders = [m for m in list(sys.modules.values()) if getattr(m, "TMP_THREADS", None) is original]
+    yield holders
+    for module in holders:
+        module.TMP_THREADS = original
+
+
+def memory_mappings() -> int:
+    return len(Path(f"/proc/{os.getpid()}/maps").read_text().splitlines())
+
+
+def test_threads_that_ended_are_not_kept_with_their_stacks(unpatched, tmp_threads):
+    assert patches.apply(patches.PINNED)
+    assert all(m.TMP_THREADS is threads.TMP_THREADS for m in tmp_threads)
+    assert execution_worker.TMP_THREADS is threads.TMP_THREADS  # Step Functions appends its threads
+    pool = ThreadPoolExecutor(1)  # LocalStack appends its thread pools too: they stay
+    execution_worker.TMP_THREADS.append(pool)
+    before = memory_mappings()
+    for _ in range(1000):  # as Step Functions does: appended, then started, never joined
+        thread = Thread(target=lambda: None, daemon=True)
+        execution_worker.TMP_THREADS.append(thread)
+        thread.start()
+    del thread
+    deadline = time.monotonic() + 10
+    while any(isinstance(t, Thread) and t.is_alive() for t in threads.TMP_THREADS) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    execution_worker.TMP_THREADS.append(Thread(target=lambda: None))  # not started yet: kept
+    assert len(threads.TMP_THREADS) < 300 and pool in threads.TMP_THREADS
+    # Kept, the 1000 ended threads would hold two mappings each (stack and guard page).
+    assert memory_mappings() - before < 600
 
 
 def patched_attributes() -> tuple:
