@@ -56,10 +56,11 @@ RECONCILER_PERIOD = 60
 # From an order's end to its customer notification: the publish, the rule, Lambda's async retries.
 NOTIFICATION_WAIT = 60
 # Orders are placed `in_flight` at a time: each placing thread waits until its order has ended, or
-# this long, before placing the next. A saga killed or held back by retries then frees its place
-# (the reconciler finishes it later) while the number of sagas at work stays bounded: placing
-# thousands at once left LocalStack with a thread per waiting execution, until it could start none.
-SLOT_WAIT_S = 5.0
+# this long, before placing the next (an order it had killed, not at all). A saga held back by
+# retries or waiting for the reconciler then frees its place, while the number of sagas at work
+# stays bounded: placing faster than LocalStack finishes them left it with thousands of waiting
+# executions and invocations, each a thread.
+SLOT_WAIT_S = 30.0
 
 _progress = Console(stderr=True)
 
@@ -243,7 +244,7 @@ def run(
 
             def place_and_wait(numbered: tuple[int, dict]) -> requests.Response:
                 answer = place(numbered)
-                if answer.status_code == 201:
+                if answer.status_code == 201 and numbered[0] not in doomed:
                     watcher.wait(answer.json()["orderId"], SLOT_WAIT_S)
                 return answer
 
