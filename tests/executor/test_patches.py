@@ -16,9 +16,11 @@ import pytest
 
 pytest.importorskip("localstack.services.stepfunctions", reason="needs .venv-localstack (localstack-core)")
 
+from localstack.aws import connect
 from localstack.services.events.target import LogsTargetSender
 from localstack.services.lambda_.event_source_mapping.event_processor import EventProcessor
 from localstack.services.lambda_.event_source_mapping.pollers.dynamodb_poller import DynamoDBPoller
+from localstack.services.lambda_.invocation import version_manager
 from localstack.services.stepfunctions.asl.component.common.path import result_path
 from localstack.services.stepfunctions.asl.component.state.state_execution.state_task import (
     lambda_eval_utils,
@@ -57,6 +59,8 @@ def unpatched(monkeypatch):
     monkeypatch.setattr(DynamoDBPoller, "__init__", DynamoDBPoller.__init__)
     monkeypatch.setattr(DynamoDBPoller, "get_records", DynamoDBPoller.get_records)
     monkeypatch.setattr(LogsTargetSender, "send_event", LogsTargetSender.send_event)
+    for name in ("record_cw_metric_invocation", "record_cw_metric_error"):
+        monkeypatch.setattr(version_manager, name, getattr(version_manager, name))
     return made
 
 
@@ -237,6 +241,42 @@ def test_threads_that_ended_are_not_kept_with_their_stacks(unpatched, tmp_thread
     assert memory_mappings() - before < 600
 
 
+def test_lambda_metrics_are_counted_per_function_and_published_together(unpatched, monkeypatch):
+    published: list[tuple[str, str, dict]] = []
+
+    class CloudWatch:
+        def __init__(self, account: str, region: str) -> None:
+            self.place = (account, region)
+
+        def put_metric_data(self, Namespace: str, MetricData: list[dict]) -> None:
+            published.extend((*self.place, {**d, "Namespace": Namespace}) for d in MetricData)
+
+    monkeypatch.setattr(
+        connect,
+        "connect_to",
+        lambda aws_access_key_id, region_name: SimpleNamespace(cloudwatch=CloudWatch(aws_access_key_id, region_name)),
+    )
+    assert patches.apply(patches.PINNED)
+    for _ in range(5):
+        version_manager.record_cw_metric_invocation(
+            function_name="a", account_id="000000000000", region_name="us-east-1"
+        )
+    for _ in range(2):
+        version_manager.record_cw_metric_error(function_name="b", account_id="000000000000", region_name="us-east-1")
+    version_manager.record_cw_metric_invocation.__self__.flush()
+    counts: dict[tuple, float] = {}
+    for account, region, datum in published:
+        assert (account, region, datum["Namespace"], datum["Values"]) == (
+            "000000000000",
+            "us-east-1",
+            "AWS/Lambda",
+            [1.0],
+        )
+        key = (datum["Dimensions"][0]["Value"], datum["MetricName"])
+        counts[key] = counts.get(key, 0) + sum(datum["Counts"])
+    assert counts == {("a", "Invocations"): 5, ("b", "Invocations"): 2, ("b", "Errors"): 2}
+
+
 def patched_attributes() -> tuple:
     return (
         lambda_eval_utils.boto_client_for,
@@ -246,6 +286,8 @@ def patched_attributes() -> tuple:
         DynamoDBPoller.__init__,
         DynamoDBPoller.get_records,
         LogsTargetSender.send_event,
+        version_manager.record_cw_metric_invocation,
+        version_manager.record_cw_metric_error,
     )
 
 
