@@ -34,6 +34,7 @@ from localstack.services.stepfunctions.backend import execution_worker
 from localstack.services.stepfunctions.backend.execution_worker import ExecutionWorker
 from localstack.utils import threads
 from saga_lambda_executor import patches
+from saga_lambda_executor.patches import streams
 
 DEFINITION = json.dumps(
     {
@@ -152,7 +153,7 @@ def test_the_stream_poller_reads_the_shard_and_batches_only_what_the_filter_lets
         processor=batches,
     )
     poller.poll_events_from_shard("shard-1", "iterator-1")
-    assert shard.limits == [patches.GET_RECORDS_LIMIT] and shard.records == []
+    assert shard.limits == [streams.GET_RECORDS_LIMIT] and shard.records == []
     assert batches.batches == [["INSERT"] * 4, ["INSERT"] * 4, ["INSERT"] * 2]
 
 

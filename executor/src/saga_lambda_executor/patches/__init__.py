@@ -1,0 +1,46 @@
+"""Patches to LocalStack, applied at its start (an on_infra_start hook, registered in
+executor/pyproject.toml) and only on the version they were written and measured against
+(PINNED): on any other version nothing is patched and LocalStack's log says so.
+
+Each module says what it changes and why; docs/profile.md has the profiles and the before/after:
+- stepfunctions: a Lambda client per role, a parsed JSONPath per path, a parse tree per definition;
+- streams: the DynamoDB stream poller reads the shard and filters before it batches, as on AWS;
+- events: one log stream per EventBridge CloudWatch Logs target, not one per event;
+- lambda_metrics: Lambda's Invocations and Errors counted, published once a second;
+- threads: LocalStack's list of threads to stop at shutdown forgets those that have ended.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import metadata
+
+from localstack.runtime import hooks
+
+from . import events, lambda_metrics, stepfunctions, streams, threads
+
+LOG = logging.getLogger(__name__)
+
+PINNED = "2026.3.0"
+
+
+def apply(version: str | None = None) -> bool:
+    """Patch the running LocalStack; returns whether it did (only on the pinned version). Applying
+    twice changes nothing more."""
+    version = version or metadata.version("localstack-core")
+    if version != PINNED:
+        LOG.warning(
+            "saga executor: LocalStack patches not applied (written for localstack-core %s, found %s)",
+            PINNED,
+            version,
+        )
+        return False
+    for patch in (stepfunctions, streams, events, lambda_metrics, threads):
+        patch.apply()
+    LOG.info("saga executor: LocalStack patches applied (localstack-core %s)", version)
+    return True
+
+
+@hooks.on_infra_start()
+def _apply_patches() -> None:
+    apply()
