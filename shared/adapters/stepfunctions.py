@@ -49,16 +49,15 @@ class StepFunctionsStarter:
     def execution_arn(self, name: str) -> str:
         return f"{self._arn.replace(':stateMachine:', ':execution:')}:{name}"
 
-    def executions(self, status: str) -> list[dict]:
-        """The state machine's executions in `status` (ListExecutions' items), newest first."""
-        pages = self._client.get_paginator("list_executions").paginate(stateMachineArn=self._arn, statusFilter=status)
-        return [e for page in pages for e in page["executions"]]
-
     def ended_badly(self, since: datetime) -> list[str]:
         """Names of the executions stopped, failed or timed out since `since`, newest first."""
-        return [
-            e["name"] for status in ENDED_BADLY for e in self.executions(status) if e.get("stopDate", since) >= since
-        ]
+        names = []
+        for status in ENDED_BADLY:
+            pages = self._client.get_paginator("list_executions").paginate(
+                stateMachineArn=self._arn, statusFilter=status
+            )
+            names += [e["name"] for page in pages for e in page["executions"] if e.get("stopDate", since) >= since]
+        return names
 
     def execution_status(self, name: str) -> str | None:
         """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, or None if there is no such execution."""

@@ -128,7 +128,8 @@ class Killer:
     ENDED_CHECK_EVERY = 20  # polls between checks of whether a waiting order's execution has ended
 
     def __init__(self, style: str, within: float = 60.0) -> None:
-        self._machine, self._sfn, self._within = aws.state_machine(style), aws.client("stepfunctions"), within
+        self._machine, self._sfn = aws.state_machine(style), aws.client("stepfunctions")
+        self._arn, self._within = aws.outputs(style)["StateMachineArn"], within
         self._waiting: dict[str, float] = {}  # order id -> when to give up
         self._lock, self._closing = threading.Lock(), threading.Event()
         self.killed = 0
@@ -169,7 +170,8 @@ class Killer:
             time.sleep(self.POLL_S)
 
     def _stop_running(self, waiting: dict[str, float]) -> None:
-        running = {e["name"]: e["executionArn"] for e in self._machine.executions("RUNNING")}
+        pages = self._sfn.get_paginator("list_executions").paginate(stateMachineArn=self._arn, statusFilter="RUNNING")
+        running = {e["name"]: e["executionArn"] for page in pages for e in page["executions"]}
         for order_id, give_up in waiting.items():
             arn = running.get(execution_name(order_id))
             if arn is not None and self._stop(arn):
