@@ -371,6 +371,7 @@ class CommonStackChecks:
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert props["BisectBatchOnFunctionError"] is True
         assert props["MaximumRetryAttempts"] == 10  # bounded: a poison record cannot block the shard
+        assert props["ParallelizationFactor"] == 10  # a failing start holds back a tenth of new orders
         assert refs(props["DestinationConfig"]["OnFailure"]["Destination"]) == {dlq_id}
 
     def test_relay_reads_only_the_orders_stream_and_reaches_the_queue(self, template: Template, dlq_id: str) -> None:

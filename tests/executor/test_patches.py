@@ -5,6 +5,7 @@ written for."""
 import json
 import os
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -18,15 +19,22 @@ pytest.importorskip("localstack.services.stepfunctions", reason="needs .venv-loc
 
 from localstack.aws import connect
 from localstack.services.events.target import LogsTargetSender
-from localstack.services.lambda_.event_source_mapping.event_processor import EventProcessor
+from localstack.services.lambda_.event_source_mapping.esm_worker_factory import EsmWorkerFactory
+from localstack.services.lambda_.event_source_mapping.event_processor import BatchFailureError, EventProcessor
 from localstack.services.lambda_.event_source_mapping.pollers.dynamodb_poller import DynamoDBPoller
-from localstack.services.lambda_.invocation import version_manager
+from localstack.services.lambda_.event_source_mapping.pollers.stream_poller import StreamPoller
+from localstack.services.lambda_.invocation import event_manager, version_manager
+from localstack.services.lambda_.invocation.logs import QUEUE_SHUTDOWN, LogHandler, LogItem
 from localstack.services.stepfunctions.asl.component.common.path import result_path
+from localstack.services.stepfunctions.asl.component.eval_component import EvalComponent
 from localstack.services.stepfunctions.asl.component.state.state_execution.state_task import (
     lambda_eval_utils,
 )
 from localstack.services.stepfunctions.asl.component.state.state_execution.state_task.credentials import (
     StateCredentials,
+)
+from localstack.services.stepfunctions.asl.component.state.state_execution.state_task.service import (
+    state_task_service_events,
 )
 from localstack.services.stepfunctions.asl.parse.asl_parser import AmazonStateLanguageParser
 from localstack.services.stepfunctions.asl.utils import json_path
@@ -34,7 +42,7 @@ from localstack.services.stepfunctions.backend import execution_worker
 from localstack.services.stepfunctions.backend.execution_worker import ExecutionWorker
 from localstack.utils import threads
 from saga_lambda_executor import patches
-from saga_lambda_executor.patches import streams
+from saga_lambda_executor.patches import async_events, stream_lanes, streams
 
 DEFINITION = json.dumps(
     {
@@ -54,12 +62,18 @@ def unpatched(monkeypatch):
         return object()
 
     monkeypatch.setattr(lambda_eval_utils, "boto_client_for", boto_client_for)
+    monkeypatch.setattr(state_task_service_events, "boto_client_for", boto_client_for)
     monkeypatch.setattr(json_path, "parse", json_path.parse)
     monkeypatch.setattr(result_path, "parse", result_path.parse)
     monkeypatch.setattr(ExecutionWorker, "_get_evaluation_entrypoint", ExecutionWorker._get_evaluation_entrypoint)
     monkeypatch.setattr(DynamoDBPoller, "__init__", DynamoDBPoller.__init__)
     monkeypatch.setattr(DynamoDBPoller, "get_records", DynamoDBPoller.get_records)
+    monkeypatch.setattr(StreamPoller, "forward_events_to_target", StreamPoller.forward_events_to_target)
+    monkeypatch.setattr(EsmWorkerFactory, "get_esm_worker", EsmWorkerFactory.get_esm_worker)
     monkeypatch.setattr(LogsTargetSender, "send_event", LogsTargetSender.send_event)
+    monkeypatch.setattr(LogHandler, "run_log_loop", LogHandler.run_log_loop)
+    monkeypatch.setattr(event_manager.Poller, "run", event_manager.Poller.run)
+    monkeypatch.setattr(event_manager.Poller, "stop", event_manager.Poller.stop)
     for name in ("record_cw_metric_invocation", "record_cw_metric_error"):
         monkeypatch.setattr(version_manager, name, getattr(version_manager, name))
     return made
@@ -74,6 +88,10 @@ def test_one_client_per_service_region_and_role(unpatched):
     assert get(service="lambda", region="us-east-1", state_credentials=role_b) is not first
     assert get(service="lambda", region="eu-west-1", state_credentials=role_a) is not first
     assert len(unpatched) == 3
+    events_client = state_task_service_events.boto_client_for  # service integrations: the same cache
+    assert events_client(service="lambda", region="us-east-1", state_credentials=role_a) is first
+    assert events_client(service="events", region="us-east-1", state_credentials=role_a) is not first
+    assert len(unpatched) == 4
 
 
 def test_paths_are_parsed_once_and_still_evaluate(unpatched):
@@ -93,19 +111,54 @@ def worker(definition: str) -> SimpleNamespace:
     return SimpleNamespace(_evaluation_details=details)
 
 
-def test_a_definition_is_parsed_once_and_each_execution_gets_its_own_states(unpatched, monkeypatch):
-    parsed = []
+PARALLEL = json.dumps(
+    {
+        "StartAt": "Both",
+        "States": {"Both": {"Type": "Parallel", "Branches": [json.loads(DEFINITION)], "End": True}},
+    }
+)
+
+
+@pytest.fixture
+def parsed(unpatched, monkeypatch) -> list[str]:
+    """The definitions ANTLR parsed, in order, with the patches applied."""
+    seen: list[str] = []
     original = AmazonStateLanguageParser.parse
-    monkeypatch.setattr(AmazonStateLanguageParser, "parse", lambda d: parsed.append(d) or original(d))
+    monkeypatch.setattr(AmazonStateLanguageParser, "parse", lambda d: seen.append(d) or original(d))
     assert patches.apply(patches.PINNED)
+    return seen
+
+
+def components(program) -> list[EvalComponent]:
+    found, waiting, seen = [], [program], set()
+    while waiting:
+        item = waiting.pop()
+        if id(item) not in seen:
+            seen.add(id(item))
+            if isinstance(item, EvalComponent):
+                found.append(item)
+                waiting += vars(item).values()
+            elif isinstance(item, list | dict):
+                waiting += item.values() if isinstance(item, dict) else item
+    return found
+
+
+def test_a_definition_of_tasks_and_ends_is_built_once_for_every_execution(parsed):
     entry = ExecutionWorker._get_evaluation_entrypoint
-    first, second = entry(worker(DEFINITION)), entry(worker(DEFINITION))
-    assert parsed == [DEFINITION]
-    # Same program, built anew: nothing an execution changes in its states is seen by the next.
-    assert type(first) is type(second) and first is not second
-    assert first.states.states["Reserve"] is not second.states.states["Reserve"]
+    first = entry(worker(DEFINITION))
+    assert entry(worker(DEFINITION)) is first and parsed == [DEFINITION]
+    # Each component's heap key (where an execution keeps its attempt counts) is drawn up front.
+    assert all(c._EvalComponent__heap_key is not None for c in components(first))
     entry(worker(DEFINITION.replace("Reserve", "Charge")))
     assert len(parsed) == 2
+
+
+def test_a_definition_with_a_parallel_state_gets_its_own_states_per_execution(parsed):
+    entry = ExecutionWorker._get_evaluation_entrypoint
+    first, second = entry(worker(PARALLEL)), entry(worker(PARALLEL))
+    assert parsed == [PARALLEL]
+    assert type(first) is type(second) and first is not second
+    assert first.states.states["Both"] is not second.states.states["Both"]
 
 
 class _Shard:
@@ -157,9 +210,77 @@ def test_the_stream_poller_reads_the_shard_and_batches_only_what_the_filter_lets
     assert batches.batches == [["INSERT"] * 4, ["INSERT"] * 4, ["INSERT"] * 2]
 
 
+class _Starts(EventProcessor):
+    """The relay: records (event name, order id) of each batch it took; the first batch holding
+    `failing` fails as a whole."""
+
+    def __init__(self, failing: str) -> None:
+        self.taken: list[tuple[str, str]] = []
+        self.failing, self.failed = failing, 0
+        self.lock = threading.Lock()
+
+    def process_events_batch(self, input_events: list[dict]) -> None:
+        batch = [(e["eventName"], e["dynamodb"]["Keys"]["orderId"]["S"]) for e in input_events]
+        with self.lock:
+            if not self.failed and any(order == self.failing for _, order in batch):
+                self.failed += 1
+                raise BatchFailureError(error={"errorMessage": "start failed"})
+            self.taken += batch
+
+    def generate_event_failure_context(self, abort_condition: str, **kwargs) -> dict:
+        return {}
+
+
+def poller_of(records: list[dict], processor: EventProcessor, factor: int) -> DynamoDBPoller:
+    """A poller of a mapping with ParallelizationFactor `factor`, made as LocalStack makes it."""
+    poller = DynamoDBPoller(
+        "arn:aws:dynamodb:us-east-1:000000000000:table/orders/stream/2026",
+        source_parameters={"DynamoDBStreamParameters": {"BatchSize": 2, "StartingPosition": "TRIM_HORIZON"}},
+        source_client=_Shard(records),
+        processor=processor,
+    )
+    factory = SimpleNamespace(esm_config={"ParallelizationFactor": factor})
+    stream_lanes._telling_pollers_their_factor(lambda _: SimpleNamespace(poller=poller))(factory)
+    return poller
+
+
+def wait_for(condition, deadline_s: float = 10.0) -> None:
+    deadline = time.monotonic() + deadline_s
+    while not condition():
+        assert time.monotonic() < deadline, "not reached before the deadline"
+        time.sleep(0.01)
+
+
+def test_a_failing_batch_holds_back_only_its_lane_and_each_key_keeps_its_order(unpatched):
+    assert patches.apply(patches.PINNED)
+    records = [stream_record(n, "INSERT") for n in range(12)] + [stream_record(5, "MODIFY")]
+    starts = _Starts(failing="o-3")
+    poller = poller_of(records, starts, factor=4)
+    try:
+        poller.poll_events_from_shard("shard-1", "iterator-1")
+        wait_for(lambda: len(starts.taken) >= len(records))
+    finally:
+        poller.close()
+    orders = [order for _, order in starts.taken]
+    assert starts.failed == 1 and sorted(set(orders)) == sorted(f"o-{n}" for n in range(12))
+    assert starts.taken.index(("INSERT", "o-5")) < starts.taken.index(("MODIFY", "o-5"))
+    # o-3's batch waits for the retry's backoff; the other lanes went on meanwhile.
+    lane = stream_lanes._lane_of(records[3], 4)
+    others = [n for n in range(12) if stream_lanes._lane_of(records[n], 4) != lane]
+    assert others and all(orders.index(f"o-{n}") < orders.index("o-3") for n in others)
+
+
+def test_without_a_parallelization_factor_batches_go_one_after_another(unpatched):
+    assert patches.apply(patches.PINNED)
+    starts = _Starts(failing="none")
+    poller = poller_of([stream_record(n, "INSERT") for n in range(5)], starts, factor=1)
+    poller.poll_events_from_shard("shard-1", "iterator-1")  # forwarded before it returns
+    assert [order for _, order in starts.taken] == [f"o-{n}" for n in range(5)]
+
+
 class _Logs:
-    """A CloudWatch Logs client holding streams of messages; `drop()` deletes the log group's
-    streams, as deleting and creating the group again would."""
+    """A CloudWatch Logs client holding streams of messages and the size of each PutLogEvents;
+    `drop()` deletes the log group, `hold()` makes the next write wait until `release()`."""
 
     class exceptions:
         class ResourceAlreadyExistsException(Exception):
@@ -170,7 +291,12 @@ class _Logs:
 
     def __init__(self) -> None:
         self.streams: dict[str, list[str]] = {}
-        self.created = 0
+        self.created, self.puts = 0, []
+        self._gate = threading.Event()
+        self._gate.set()
+
+    def create_log_group(self, logGroupName: str) -> None:
+        pass
 
     def create_log_stream(self, logGroupName: str, logStreamName: str) -> None:
         if logStreamName in self.streams:
@@ -179,12 +305,23 @@ class _Logs:
         self.created += 1
 
     def put_log_events(self, logGroupName: str, logStreamName: str, logEvents: list[dict]) -> None:
+        self._gate.wait(10)
         if logStreamName not in self.streams:
             raise self.exceptions.ResourceNotFoundException(logStreamName)
         self.streams[logStreamName] += [e["message"] for e in logEvents]
+        self.puts.append(len(logEvents))
 
     def drop(self) -> None:
         self.streams.clear()
+
+    def hold(self) -> None:
+        self._gate.clear()
+
+    def release(self) -> None:
+        self._gate.set()
+
+    def messages(self) -> int:
+        return sum(len(m) for m in self.streams.values())
 
 
 def tap_sender(logs: _Logs) -> LogsTargetSender:
@@ -200,11 +337,96 @@ def test_the_event_tap_writes_every_event_to_one_stream_of_its_own(unpatched):
     sender = tap_sender(logs)
     for n in range(5):
         sender.send_event({"detail": {"n": n}}, trace_header=None)
+    wait_for(lambda: logs.messages() == 5)
     [(stream, messages)] = logs.streams.items()
     assert stream.startswith("tap-") and [json.loads(m)["detail"]["n"] for m in messages] == list(range(5))
     logs.drop()
     sender.send_event({"detail": {"n": 5}}, trace_header=None)
+    wait_for(lambda: logs.messages() == 1)
     assert logs.created == 2 and [json.loads(m)["detail"]["n"] for m in logs.streams[stream]] == [5]
+
+
+def test_events_that_wait_for_a_write_go_out_together(unpatched):
+    assert patches.apply(patches.PINNED)
+    logs = _Logs()
+    sender = tap_sender(logs)
+    sender.send_event({"detail": {"n": 0}}, trace_header=None)
+    wait_for(lambda: logs.messages() == 1)
+    logs.hold()
+    for n in range(1, 11):  # the first of these is being written while the others queue
+        sender.send_event({"detail": {"n": n}}, trace_header=None)
+    logs.release()
+    wait_for(lambda: logs.messages() == 11)
+    [messages] = logs.streams.values()
+    assert [json.loads(m)["detail"]["n"] for m in messages] == list(range(11))
+    assert len(logs.puts) <= 3 and logs.puts[0] == 1  # not one request per event
+
+
+def test_lambda_output_is_shipped_with_one_request_per_log_stream(unpatched, monkeypatch):
+    assert patches.apply(patches.PINNED)
+    logs = _Logs()
+    monkeypatch.setattr(
+        connect, "connect_to", SimpleNamespace(with_assumed_role=lambda **_: SimpleNamespace(logs=logs))
+    )
+    handler = LogHandler(role_arn="arn:aws:iam::000000000000:role/fn", region="us-east-1")
+    for n in range(3):
+        handler.add_logs(LogItem("/aws/lambda/fn", "stream-a", f"START {n}\n\nline {n}\n"))
+    handler.add_logs(LogItem("/aws/lambda/fn", "stream-b", "START 3\n"))
+    handler.log_queue.put(QUEUE_SHUTDOWN)
+    handler.run_log_loop()  # ships what was queued before the shutdown, then returns
+    assert logs.streams == {
+        "stream-a": ["START 0\n", "line 0\n", "START 1\n", "line 1\n", "START 2\n", "line 2\n"],
+        "stream-b": ["START 3\n"],
+    }
+    assert sorted(logs.puts) == [1, 6]
+
+
+class _EventQueue:
+    """The internal queue of a function's asynchronous events: each receive hands out `batches`
+    in turn (after running `during`, as something happening while the receive waits)."""
+
+    def __init__(self, batches: list[list[str]], during=lambda: None) -> None:
+        self.batches, self.during = batches, during
+
+    def receive_message(self, **_) -> dict:
+        self.during()
+        batch = self.batches.pop(0) if self.batches else []
+        if not self.batches:
+            time.sleep(0.01)
+        return {"Messages": [{"Body": body} for body in batch]}
+
+
+def event_poller(monkeypatch, queue: _EventQueue, workers: int = 2) -> tuple[event_manager.Poller, list[str]]:
+    """A function version's poller of asynchronous events, recording the messages it handles."""
+    assert patches.apply(patches.PINNED)
+    monkeypatch.setattr(event_manager, "get_sqs_client", lambda *_, **__: queue)
+    poller = event_manager.Poller.__new__(event_manager.Poller)
+    function_version = SimpleNamespace(config=SimpleNamespace(timeout=10))
+    poller.version_manager = SimpleNamespace(function_version=function_version, function_arn="fn")
+    poller.event_queue_url, poller._shutdown_event = "queue", threading.Event()
+    poller.invoker_pool = ThreadPoolExecutor(max_workers=workers)
+    handled: list[str] = []
+    poller.handle_message = lambda message: handled.append(message["Body"])
+    return poller, handled
+
+
+def test_events_received_as_the_function_is_updated_are_still_handled(unpatched, monkeypatch):
+    queue = _EventQueue([["e1", "e2"]])
+    poller, handled = event_poller(monkeypatch, queue)
+    queue.during = poller.stop  # the update stops the poller while its receive waits
+    poller.run()
+    wait_for(lambda: sorted(handled) == ["e1", "e2"])
+
+
+def test_events_waiting_for_an_invoker_are_handled_after_the_poller_stops(unpatched, monkeypatch):
+    poller, handled = event_poller(monkeypatch, _EventQueue([]), workers=1)
+    busy = threading.Event()
+    poller.invoker_pool.submit(busy.wait, 10)  # the one invoker is busy: the next events queue
+    for body in ("e1", "e2", "e3"):
+        async_events._handle(poller, {"Body": body})
+    poller.stop()
+    busy.set()
+    wait_for(lambda: handled == ["e1", "e2", "e3"])
 
 
 @pytest.fixture
@@ -287,6 +509,10 @@ def patched_attributes() -> tuple:
         DynamoDBPoller.__init__,
         DynamoDBPoller.get_records,
         LogsTargetSender.send_event,
+        LogHandler.run_log_loop,
+        StreamPoller.forward_events_to_target,
+        EsmWorkerFactory.get_esm_worker,
+        state_task_service_events.boto_client_for,
         version_manager.record_cw_metric_invocation,
         version_manager.record_cw_metric_error,
     )

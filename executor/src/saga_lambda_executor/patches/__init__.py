@@ -5,8 +5,11 @@ executor/pyproject.toml) and only on the version they were written and measured 
 Each module says what it changes and why; docs/profile.md has the profiles and the before/after:
 - stepfunctions: a Lambda client per role, a parsed JSONPath per path, a parse tree per definition;
 - streams: the DynamoDB stream poller reads the shard and filters before it batches, as on AWS;
+- stream_lanes: a stream mapping's ParallelizationFactor honoured (lanes by key), as on AWS;
 - events: one log stream per EventBridge CloudWatch Logs target, not one per event;
+- log_shipping: log lines shipped with one PutLogEvents per stream for all that waits;
 - lambda_metrics: Lambda's Invocations and Errors counted, published once a second;
+- async_events: a function update does not hold back the asynchronous events already received;
 - threads: LocalStack's list of threads to stop at shutdown forgets those that have ended.
 """
 
@@ -17,7 +20,7 @@ from importlib import metadata
 
 from localstack.runtime import hooks
 
-from . import events, lambda_metrics, stepfunctions, streams, threads
+from . import async_events, events, lambda_metrics, log_shipping, stepfunctions, stream_lanes, streams, threads
 
 LOG = logging.getLogger(__name__)
 
@@ -35,7 +38,7 @@ def apply(version: str | None = None) -> bool:
             version,
         )
         return False
-    for patch in (stepfunctions, streams, events, lambda_metrics, threads):
+    for patch in (stepfunctions, streams, stream_lanes, events, log_shipping, async_events, lambda_metrics, threads):
         patch.apply()
     LOG.info("saga executor: LocalStack patches applied (localstack-core %s)", version)
     return True
