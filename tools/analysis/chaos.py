@@ -6,7 +6,9 @@ the payment ledger.
     python -m tools.analysis.chaos [--orders 40] [--seed 7] [--fault-rate 0.2] [--duplicates 0.25] [--kill 0.1]
                                    [--in-flight 32] [--style STYLE ...]
 
-The styles run at the same time, each with `--in-flight` orders at work at once.
+The styles run at the same time, each with `--in-flight` orders at work at once. An order drawn
+to be delivered twice gets its saga's start delivered again as soon as it has ended (a killed one:
+once the reconciler has finished it), so no phase of the run waits for the others.
 
 Faults: each step invocation fails with about `--fault-rate`, half before its write and half
 after it (a lost answer: after a charge, a refund, a start); the hybrid's notification service
@@ -232,33 +234,36 @@ def run(
     faults.set_rate(style, drop, variable=faults.DROP_RATE)
     try:
         doomed = set(rng.sample(range(orders), k=int(orders * kill_share))) if not drop else set()
+        twice = set(rng.sample(range(orders), k=int(orders * duplicate_share)))
         killer = Killer(style) if doomed else None
-
-        def place(numbered: tuple[int, dict]) -> requests.Response:
-            answer = trigger.place_order(style, numbered[1])
-            if killer is not None and numbered[0] in doomed and answer.status_code == 201:
-                killer.kill(answer.json()["orderId"])
-            return answer
-
         with TerminalWatcher(style) as watcher, ThreadPoolExecutor(max_workers=in_flight) as pool:
 
-            def place_and_wait(numbered: tuple[int, dict]) -> requests.Response:
-                answer = place(numbered)
-                if answer.status_code == 201 and numbered[0] not in doomed:
-                    watcher.wait(answer.json()["orderId"], SLOT_WAIT_S)
+            def place(numbered: tuple[int, dict]) -> requests.Response:
+                index, body = numbered
+                answer = trigger.place_order(style, body)
+                if answer.status_code == 201 and index not in doomed:
+                    order_id = answer.json()["orderId"]
+                    ended = watcher.wait(order_id, SLOT_WAIT_S)
+                    if index in twice:
+                        deliver_again(style, ended or aws.read_order(style, order_id))
+                elif answer.status_code == 201 and killer is not None:
+                    killer.kill(answer.json()["orderId"])
                 return answer
 
-            answers = list(pool.map(place_and_wait, enumerate(bodies)))
+            answers = list(pool.map(place, enumerate(bodies)))
         progress(style, f"{orders} orders placed after {time.monotonic() - started:.0f} s")
         order_ids = [a.json()["orderId"] for a in answers if a.status_code == 201]
         refused = [f"{a.status_code} {a.text[:120]}" for a in answers if a.status_code != 201]
-        twice = rng.sample(order_ids, k=int(len(order_ids) * duplicate_share))
-        for record in settle(style, twice, timeout):
-            deliver_again(style, record)
-        result.duplicates = len(twice)
-        progress(style, f"{len(twice)} delivered twice after {time.monotonic() - started:.0f} s")
         result.killed = killer.close() if killer is not None else 0
         result.records = settle(style, order_ids, timeout + (recovery_wait(style) if kill_share else 0))
+        # The killed orders drawn to be delivered twice: once they have ended, so that the second
+        # delivery meets a saga the reconciler finished.
+        late = [a.json()["orderId"] for i, a in enumerate(answers) if i in doomed & twice and a.status_code == 201]
+        for record in [r for r in result.records if r["orderId"] in late]:
+            deliver_again(style, record)
+        again = {r["orderId"]: r for r in settle(style, late, timeout)}
+        result.records = [again.get(r["orderId"], r) for r in result.records]
+        result.duplicates = len(twice & {i for i, a in enumerate(answers) if a.status_code == 201})
         progress(style, f"every order settled after {time.monotonic() - started:.0f} s")
     finally:
         faults.set_rate(style, 0)
