@@ -76,8 +76,8 @@ def _epoch(value: str | None) -> float | None:
 class TerminalWatcher:
     """Watches the orders table for the orders in flight; wakes each one's worker when terminal."""
 
-    def __init__(self, style: str) -> None:
-        self._table = aws.outputs(style)["OrdersTableName"]
+    def __init__(self, style: str, poll_s: float = POLL_S) -> None:
+        self._table, self._poll_s = aws.outputs(style)["OrdersTableName"], poll_s
         self._client = aws.client("dynamodb")
         self._lock = threading.Lock()
         self._waiting: dict[str, tuple[threading.Event, dict, float]] = {}
@@ -103,7 +103,7 @@ class TerminalWatcher:
         return found
 
     def _loop(self) -> None:
-        while not self._stop.wait(POLL_S):
+        while not self._stop.wait(self._poll_s):
             now = time.monotonic()
             with self._lock:
                 ids = [i for i, (_, _, due) in self._waiting.items() if due <= now]
