@@ -179,7 +179,14 @@ class Killer:
 
     def _stop_running(self, waiting: dict[str, float]) -> None:
         pages = self._sfn.get_paginator("list_executions").paginate(stateMachineArn=self._arn, statusFilter="RUNNING")
-        running = {e["name"]: e["executionArn"] for page in pages for e in page["executions"]}
+        try:
+            running = {e["name"]: e["executionArn"] for page in pages for e in page["executions"]}
+        except ClientError as error:
+            # LocalStack's ListExecutions fails now and then while executions are being added
+            # ("OrderedDict mutated during iteration"): the next poll lists them again.
+            if error.response["Error"]["Code"] != "InternalError":
+                raise
+            return
         for order_id, give_up in waiting.items():
             arn = running.get(execution_name(order_id))
             if arn is not None and self._stop(arn):
