@@ -33,7 +33,7 @@ def _one_stream_per_target(send_event):
                 self.saga_lines = queue.Queue()
                 name = f"event-log-{self.target['Id']}"
                 args = (self.client, self.saga_lines)
-                threading.Thread(target=log_shipping.ship_until_stopped, args=args, name=name, daemon=True).start()
+                threading.Thread(target=log_shipping.ship_forever, args=args, name=name, daemon=True).start()
         return self.saga_lines
 
     @functools.wraps(send_event)

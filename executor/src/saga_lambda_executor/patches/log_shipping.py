@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import groupby
@@ -33,14 +32,7 @@ class Line:
     message: str
 
 
-class _Stop:
-    """Put in a queue: ship what came before, then stop."""
-
-
-STOP = _Stop()
-
-
-def waiting(lines: queue.Queue) -> Iterator[Line | _Stop]:
+def waiting(lines: queue.Queue) -> Iterator:
     """What the queue holds: blocks for the first item, then takes the rest without waiting."""
     yield lines.get()
     while True:
@@ -74,12 +66,10 @@ def _write(client, group: str, stream: str, events: list[dict]) -> None:
         LOG.warning("Error saving %d log lines to %s/%s: %s", len(events), group, stream, error)
 
 
-def ship_until_stopped(client, lines: queue.Queue, stopped: threading.Event | None = None) -> None:
-    while stopped is None or not stopped.is_set():
-        taken = list(waiting(lines))
-        ship(client, [line for line in taken if isinstance(line, Line)])
-        if any(isinstance(item, _Stop) for item in taken):
-            return
+def ship_forever(client, lines: queue.Queue) -> None:
+    """The loop of a daemon thread: it ends with the process."""
+    while True:
+        ship(client, list(waiting(lines)))
 
 
 def _lambda_log_loop(self, *args, **kwargs) -> None:
