@@ -271,10 +271,11 @@ def run(
         result.records = settle(style, order_ids, timeout + (recovery_wait(style) if kill_share else 0))
         # The killed orders drawn to be delivered twice: once they have ended, so that the second
         # delivery meets a saga the reconciler finished.
-        late = [a.json()["orderId"] for i, a in enumerate(answers) if i in doomed & twice and a.status_code == 201]
+        late_indices = doomed & twice
+        late = {a.json()["orderId"] for i, a in enumerate(answers) if i in late_indices and a.status_code == 201}
         for record in [r for r in result.records if r["orderId"] in late]:
             deliver_again(style, record)
-        again = {r["orderId"]: r for r in settle(style, late, timeout)}
+        again = {r["orderId"]: r for r in settle(style, sorted(late), timeout)}
         result.records = [again.get(r["orderId"], r) for r in result.records]
         result.duplicates = len(twice & {i for i, a in enumerate(answers) if a.status_code == 201})
         progress(style, f"every order settled after {time.monotonic() - started:.0f} s")

@@ -75,7 +75,6 @@ def _cached_definition_programs(parse):
         return Preprocessor().visit(tree(definition))
 
     _get_evaluation_entrypoint.cache = tree
-    _get_evaluation_entrypoint.programs = shared_program
     return _get_evaluation_entrypoint
 
 

@@ -26,6 +26,7 @@ from operator import itemgetter
 LOG = logging.getLogger(__name__)
 
 LANE_POLL_S = 0.1  # how often an idle lane looks whether its poller was stopped
+_LANES_LOCK = threading.Lock()  # a poller's lanes are made once
 
 
 class _Lanes:
@@ -82,9 +83,6 @@ def _through_lanes(forward):
 
     forward_events_to_target.patched = True
     return forward_events_to_target
-
-
-_LANES_LOCK = threading.Lock()
 
 
 def _telling_pollers_their_factor(get_esm_worker):
