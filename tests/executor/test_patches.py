@@ -18,6 +18,7 @@ import pytest
 pytest.importorskip("localstack.services.stepfunctions", reason="needs .venv-localstack (localstack-core)")
 
 from localstack.aws import connect
+from localstack.services.events.models import EventBus, events_stores
 from localstack.services.events.target import LogsTargetSender
 from localstack.services.lambda_.event_source_mapping.esm_worker_factory import EsmWorkerFactory
 from localstack.services.lambda_.event_source_mapping.event_processor import BatchFailureError, EventProcessor
@@ -25,6 +26,7 @@ from localstack.services.lambda_.event_source_mapping.pollers.dynamodb_poller im
 from localstack.services.lambda_.event_source_mapping.pollers.stream_poller import StreamPoller
 from localstack.services.lambda_.invocation import event_manager, version_manager
 from localstack.services.lambda_.invocation.logs import QUEUE_SHUTDOWN, LogHandler, LogItem
+from localstack.services.logs.provider import get_moto_logs_backend
 from localstack.services.stepfunctions.asl.component.common.path import result_path
 from localstack.services.stepfunctions.asl.component.eval_component import EvalComponent
 from localstack.services.stepfunctions.asl.component.state.state_execution.state_task import (
@@ -36,9 +38,11 @@ from localstack.services.stepfunctions.asl.component.state.state_execution.state
 from localstack.services.stepfunctions.asl.component.state.state_execution.state_task.service import (
     state_task_service_events,
 )
+from localstack.services.stepfunctions.asl.eval.event.logging import CloudWatchLoggingSession
 from localstack.services.stepfunctions.asl.parse.asl_parser import AmazonStateLanguageParser
 from localstack.services.stepfunctions.asl.utils import json_path
 from localstack.services.stepfunctions.backend import execution_worker
+from localstack.services.stepfunctions.backend.execution import Execution
 from localstack.services.stepfunctions.backend.execution_worker import ExecutionWorker
 from localstack.utils import threads
 from saga_lambda_executor import patches
@@ -72,8 +76,12 @@ def unpatched(monkeypatch):
     monkeypatch.setattr(EsmWorkerFactory, "get_esm_worker", EsmWorkerFactory.get_esm_worker)
     monkeypatch.setattr(LogsTargetSender, "send_event", LogsTargetSender.send_event)
     monkeypatch.setattr(LogHandler, "run_log_loop", LogHandler.run_log_loop)
+    monkeypatch.setattr(CloudWatchLoggingSession, "_put_events", CloudWatchLoggingSession._put_events)
     monkeypatch.setattr(event_manager.Poller, "run", event_manager.Poller.run)
     monkeypatch.setattr(event_manager.Poller, "stop", event_manager.Poller.stop)
+    monkeypatch.setattr(
+        Execution, "publish_execution_status_change_event", Execution.publish_execution_status_change_event
+    )
     for name in ("record_cw_metric_invocation", "record_cw_metric_error"):
         monkeypatch.setattr(version_manager, name, getattr(version_manager, name))
     return made
@@ -278,41 +286,37 @@ def test_without_a_parallelization_factor_batches_go_one_after_another(unpatched
     assert [order for _, order in starts.taken] == [f"o-{n}" for n in range(5)]
 
 
+ACCOUNT, REGION = "000000000000", "us-east-1"
+
+
 class _Logs:
-    """A CloudWatch Logs client holding streams of messages and the size of each PutLogEvents;
-    `drop()` deletes the log group, `hold()` makes the next write wait until `release()`."""
+    """LocalStack's logs backend (moto's) of the test account, one log group of it watched: the
+    messages per stream and the size of each write; `drop()` deletes the group, `hold()` makes the
+    next write wait until `release()`."""
 
-    class exceptions:
-        class ResourceAlreadyExistsException(Exception):
-            pass
-
-        class ResourceNotFoundException(Exception):
-            pass
-
-    def __init__(self) -> None:
-        self.streams: dict[str, list[str]] = {}
-        self.created, self.puts = 0, []
+    def __init__(self, monkeypatch, group: str) -> None:
+        self.group, self.puts = group, []
+        self.backend = get_moto_logs_backend(ACCOUNT, REGION)
+        self.backend.groups.pop(group, None)
         self._gate = threading.Event()
         self._gate.set()
+        put = self.backend.put_log_events
 
-    def create_log_group(self, logGroupName: str) -> None:
-        pass
+        def put_log_events(group: str, stream: str, events: list[dict]):
+            self._gate.wait(10)
+            answer = put(group, stream, events)
+            self.puts.append(len(events))
+            return answer
 
-    def create_log_stream(self, logGroupName: str, logStreamName: str) -> None:
-        if logStreamName in self.streams:
-            raise self.exceptions.ResourceAlreadyExistsException(logStreamName)
-        self.streams[logStreamName] = []
-        self.created += 1
+        monkeypatch.setattr(self.backend, "put_log_events", put_log_events)
 
-    def put_log_events(self, logGroupName: str, logStreamName: str, logEvents: list[dict]) -> None:
-        self._gate.wait(10)
-        if logStreamName not in self.streams:
-            raise self.exceptions.ResourceNotFoundException(logStreamName)
-        self.streams[logStreamName] += [e["message"] for e in logEvents]
-        self.puts.append(len(logEvents))
+    @property
+    def streams(self) -> dict[str, list[str]]:
+        group = self.backend.groups.get(self.group)
+        return {} if group is None else {n: [e.message for e in s.events] for n, s in group.streams.items()}
 
     def drop(self) -> None:
-        self.streams.clear()
+        self.backend.groups.pop(self.group)
 
     def hold(self) -> None:
         self._gate.clear()
@@ -324,32 +328,46 @@ class _Logs:
         return sum(len(m) for m in self.streams.values())
 
 
-def tap_sender(logs: _Logs) -> LogsTargetSender:
+class _ApiClient:
+    """A CloudWatch Logs client that records PutLogEvents."""
+
+    class exceptions:
+        class ResourceNotFoundException(Exception):
+            pass
+
+    def __init__(self) -> None:
+        self.puts: list[tuple[str, str, int]] = []
+
+    def put_log_events(self, logGroupName: str, logStreamName: str, logEvents: list[dict]) -> None:
+        self.puts.append((logGroupName, logStreamName, len(logEvents)))
+
+
+def tap_sender(client=None) -> LogsTargetSender:
     sender = LogsTargetSender.__new__(LogsTargetSender)  # what send_event reads of a sender
-    sender.target = {"Id": "tap", "Arn": "arn:aws:logs:us-east-1:000000000000:log-group:/saga/events"}
-    sender._client = logs
+    sender.target = {"Id": "tap", "Arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/saga/events"}
+    sender._client = client or _ApiClient()
     return sender
 
 
-def test_the_event_tap_writes_every_event_to_one_stream_of_its_own(unpatched):
+def test_the_event_tap_writes_every_event_to_one_stream_of_its_own(unpatched, monkeypatch):
     assert patches.apply(patches.PINNED)
-    logs = _Logs()
-    sender = tap_sender(logs)
+    logs = _Logs(monkeypatch, "/saga/events")
+    sender = tap_sender()
     for n in range(5):
         sender.send_event({"detail": {"n": n}}, trace_header=None)
     wait_for(lambda: logs.messages() == 5)
     [(stream, messages)] = logs.streams.items()
     assert stream.startswith("tap-") and [json.loads(m)["detail"]["n"] for m in messages] == list(range(5))
-    logs.drop()
+    logs.drop()  # the group and its stream are created again by the next write
     sender.send_event({"detail": {"n": 5}}, trace_header=None)
     wait_for(lambda: logs.messages() == 1)
-    assert logs.created == 2 and [json.loads(m)["detail"]["n"] for m in logs.streams[stream]] == [5]
+    assert [json.loads(m)["detail"]["n"] for m in logs.streams[stream]] == [5]
 
 
-def test_events_that_wait_for_a_write_go_out_together(unpatched):
+def test_events_that_wait_for_a_write_go_out_together(unpatched, monkeypatch):
     assert patches.apply(patches.PINNED)
-    logs = _Logs()
-    sender = tap_sender(logs)
+    logs = _Logs(monkeypatch, "/saga/events")
+    sender = tap_sender()
     sender.send_event({"detail": {"n": 0}}, trace_header=None)
     wait_for(lambda: logs.messages() == 1)
     logs.hold()
@@ -359,16 +377,20 @@ def test_events_that_wait_for_a_write_go_out_together(unpatched):
     wait_for(lambda: logs.messages() == 11)
     [messages] = logs.streams.values()
     assert [json.loads(m)["detail"]["n"] for m in messages] == list(range(11))
-    assert len(logs.puts) <= 3 and logs.puts[0] == 1  # not one request per event
+    assert len(logs.puts) <= 3 and logs.puts[0] == 1  # not one write per event
 
 
-def test_lambda_output_is_shipped_with_one_request_per_log_stream(unpatched, monkeypatch):
-    assert patches.apply(patches.PINNED)
-    logs = _Logs()
+def lambda_log_handler(monkeypatch, client) -> LogHandler:
     monkeypatch.setattr(
-        connect, "connect_to", SimpleNamespace(with_assumed_role=lambda **_: SimpleNamespace(logs=logs))
+        connect, "connect_to", SimpleNamespace(with_assumed_role=lambda **_: SimpleNamespace(logs=client))
     )
-    handler = LogHandler(role_arn="arn:aws:iam::000000000000:role/fn", region="us-east-1")
+    return LogHandler(role_arn=f"arn:aws:iam::{ACCOUNT}:role/fn", region=REGION)
+
+
+def test_lambda_output_is_shipped_with_one_write_per_log_stream(unpatched, monkeypatch):
+    assert patches.apply(patches.PINNED)
+    logs, client = _Logs(monkeypatch, "/aws/lambda/fn"), _ApiClient()
+    handler = lambda_log_handler(monkeypatch, client)
     for n in range(3):
         handler.add_logs(LogItem("/aws/lambda/fn", "stream-a", f"START {n}\n\nline {n}\n"))
     handler.add_logs(LogItem("/aws/lambda/fn", "stream-b", "START 3\n"))
@@ -378,7 +400,62 @@ def test_lambda_output_is_shipped_with_one_request_per_log_stream(unpatched, mon
         "stream-a": ["START 0\n", "line 0\n", "START 1\n", "line 1\n", "START 2\n", "line 2\n"],
         "stream-b": ["START 3\n"],
     }
-    assert sorted(logs.puts) == [1, 6]
+    assert sorted(logs.puts) == [1, 6] and client.puts == []  # in-process, not through the API
+
+
+def test_lines_of_an_account_with_metric_filters_go_through_the_api(unpatched, monkeypatch):
+    assert patches.apply(patches.PINNED)
+    logs, client = _Logs(monkeypatch, "/aws/lambda/fn"), _ApiClient()
+    monkeypatch.setattr(logs.backend.filters, "metric_filters", [{"filterName": "errors", "filterPattern": "ERROR"}])
+    handler = lambda_log_handler(monkeypatch, client)
+    handler.add_logs(LogItem("/aws/lambda/fn", "stream-a", "START 0\nERROR boom\n"))
+    handler.log_queue.put(QUEUE_SHUTDOWN)
+    handler.run_log_loop()
+    assert client.puts == [("/aws/lambda/fn", "stream-a", 2)] and logs.puts == []
+
+
+def test_a_state_machine_execution_log_is_written_in_process(unpatched, monkeypatch):
+    assert patches.apply(patches.PINNED)
+    logs, client = _Logs(monkeypatch, "/saga/states"), _ApiClient()
+    session = CloudWatchLoggingSession.__new__(CloudWatchLoggingSession)  # what _put_events reads
+    session.configuration = SimpleNamespace(
+        log_account_id=ACCOUNT, log_region=REGION, log_group_name="/saga/states", log_stream_name="states/sm"
+    )
+    session._logs_client = client
+    event = {"timestamp": int(time.time() * 1000), "message": "ExecutionFailed"}
+    assert session._put_events([event]) is False  # no group yet: the session sets up its stream
+    logs.backend.ensure_log_group("/saga/states")
+    logs.backend.ensure_log_stream("/saga/states", "states/sm")
+    assert session._put_events([event]) is True
+    assert logs.streams == {"states/sm": ["ExecutionFailed"]} and client.puts == []
+
+
+def execution_in(account_id: str) -> Execution:
+    execution = Execution.__new__(Execution)  # what the publishing reads of an execution
+    execution.account_id, execution.region_name = account_id, REGION
+    return execution
+
+
+def test_status_changes_are_published_only_where_the_default_bus_can_receive_them(unpatched, monkeypatch):
+    published = []
+    monkeypatch.setattr(Execution, "publish_execution_status_change_event", published.append)
+    assert patches.apply(patches.PINNED)
+    account = "111122223333"
+    store = events_stores[account][REGION]
+    store.event_buses.pop("default", None)
+    execution_in(account).publish_execution_status_change_event()
+    bus = EventBus(name="default", region=REGION, account_id=account)
+    store.event_buses["default"] = bus
+    execution_in(account).publish_execution_status_change_event()
+    bus.rules["every-minute"] = SimpleNamespace(event_pattern=None)  # a schedule: it never receives events
+    execution_in(account).publish_execution_status_change_event()
+    assert published == []  # no default bus, then a default bus with no rule for events nor archive
+    bus.rules["on-status"] = SimpleNamespace(event_pattern='{"source": ["aws.states"]}')
+    execution_in(account).publish_execution_status_change_event()
+    del bus.rules["on-status"]
+    store.archives["all"] = SimpleNamespace(event_source_arn=bus.arn)
+    execution_in(account).publish_execution_status_change_event()
+    assert len(published) == 2
 
 
 class _EventQueue:

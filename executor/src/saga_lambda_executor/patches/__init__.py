@@ -7,7 +7,8 @@ Each module says what it changes and why; docs/profile.md has the profiles and t
 - streams: the DynamoDB stream poller reads the shard and filters before it batches, as on AWS;
 - stream_lanes: a stream mapping's ParallelizationFactor honoured (lanes by key), as on AWS;
 - events: one log stream per EventBridge CloudWatch Logs target, not one per event;
-- log_shipping: log lines shipped with one PutLogEvents per stream for all that waits;
+- log_shipping: log lines written in-process, once per stream for all that waits;
+- status_events: execution status changes sent to the default bus only when it has a rule;
 - lambda_metrics: Lambda's Invocations and Errors counted, published once a second;
 - async_events: a function update does not hold back the asynchronous events already received;
 - threads: LocalStack's list of threads to stop at shutdown forgets those that have ended.
@@ -20,7 +21,17 @@ from importlib import metadata
 
 from localstack.runtime import hooks
 
-from . import async_events, events, lambda_metrics, log_shipping, stepfunctions, stream_lanes, streams, threads
+from . import (
+    async_events,
+    events,
+    lambda_metrics,
+    log_shipping,
+    status_events,
+    stepfunctions,
+    stream_lanes,
+    streams,
+    threads,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -38,7 +49,18 @@ def apply(version: str | None = None) -> bool:
             version,
         )
         return False
-    for patch in (stepfunctions, streams, stream_lanes, events, log_shipping, async_events, lambda_metrics, threads):
+    every = (
+        stepfunctions,
+        status_events,
+        streams,
+        stream_lanes,
+        events,
+        log_shipping,
+        async_events,
+        lambda_metrics,
+        threads,
+    )
+    for patch in every:
         patch.apply()
     LOG.info("saga executor: LocalStack patches applied (localstack-core %s)", version)
     return True

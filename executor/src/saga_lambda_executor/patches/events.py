@@ -4,7 +4,7 @@ LocalStack's target creates a new log stream for every event it delivers (Create
 PutLogEvents): the choreography's event tap, which copies each event on the bus into a log group
 for `make compare`, was a sixth of LocalStack's CPU in a choreographed saga, and the group grew a
 stream per event. Here each target writes to one stream of its own, and its events are queued and
-shipped by a thread of the target's, one PutLogEvents for all that is waiting (`log_shipping`).
+shipped by a thread of the target's, one write for all that is waiting (`log_shipping`).
 The stream (and the group, should it have been deleted since) is created when a write finds it
 missing.
 """
@@ -32,7 +32,8 @@ def _one_stream_per_target(send_event):
                 self.saga_stream = f"{self.target['Id']}-{uuid.uuid4()}"
                 self.saga_lines = queue.Queue()
                 name = f"event-log-{self.target['Id']}"
-                args = (self.client, self.saga_lines)
+                _, _, _, region, account_id, *_ = self.target["Arn"].split(":")
+                args = (log_shipping.LogStore(account_id, region, self.client), self.saga_lines)
                 threading.Thread(target=log_shipping.ship_forever, args=args, name=name, daemon=True).start()
         return self.saga_lines
 
