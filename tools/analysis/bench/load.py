@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -73,14 +74,19 @@ def _epoch(value: str | None) -> float | None:
     return datetime.fromisoformat(value).timestamp() if value else None
 
 
+def ended(record: dict) -> bool:
+    return record.get("status") in TERMINAL_STATUSES
+
+
 class TerminalWatcher:
-    """Watches the orders table for the orders in flight; wakes each one's worker when terminal."""
+    """Watches the orders table for the orders in flight; wakes each one's worker when its order
+    is terminal (or has reached what else it waits for)."""
 
     def __init__(self, style: str, poll_s: float = POLL_S) -> None:
         self._table, self._poll_s = aws.outputs(style)["OrdersTableName"], poll_s
         self._client = aws.client("dynamodb")
         self._lock = threading.Lock()
-        self._waiting: dict[str, tuple[threading.Event, dict, float]] = {}
+        self._waiting: dict[str, tuple[threading.Event, dict, float, Callable[[dict], bool]]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"watch-{style}", daemon=True)
 
@@ -92,11 +98,11 @@ class TerminalWatcher:
         self._stop.set()
         self._thread.join()
 
-    def wait(self, order_id: str, timeout: float) -> dict:
-        """The order's record once terminal, or {} at the timeout."""
+    def wait(self, order_id: str, timeout: float, until: Callable[[dict], bool] = ended) -> dict:
+        """The order's record once terminal (or once `until` holds for it), or {} at the timeout."""
         done, found = threading.Event(), {}
         with self._lock:
-            self._waiting[order_id] = (done, found, time.monotonic() + MIN_AGE_S)
+            self._waiting[order_id] = (done, found, time.monotonic() + MIN_AGE_S, until)
         done.wait(timeout)
         with self._lock:
             self._waiting.pop(order_id, None)
@@ -106,18 +112,22 @@ class TerminalWatcher:
         while not self._stop.wait(self._poll_s):
             now = time.monotonic()
             with self._lock:
-                ids = [i for i, (_, _, due) in self._waiting.items() if due <= now]
+                ids = [i for i, (_, _, due, _) in self._waiting.items() if due <= now]
             for start in range(0, len(ids), 100):  # BatchGetItem takes 100 keys at most
                 try:
-                    for record in self._fetch(ids[start : start + 100]):
-                        if record.get("status") in TERMINAL_STATUSES:
-                            with self._lock:
-                                done, found, _ = self._waiting.pop(record["orderId"], (None, None, 0))
-                            if done is not None:
-                                found.update(record)
-                                done.set()
+                    self._wake(self._fetch(ids[start : start + 100]))
                 except Exception:  # a failed poll is retried on the next tick
                     continue
+
+    def _wake(self, records: list[dict]) -> None:
+        for record in records:
+            with self._lock:
+                done, found, _, until = self._waiting.get(record["orderId"], (None, None, 0, ended))
+                if done is None or not until(record):
+                    continue
+                del self._waiting[record["orderId"]]
+            found.update(record)
+            done.set()
 
     def _fetch(self, ids: list[str]) -> list[dict]:
         keys = [item({"orderId": i}) for i in ids]
