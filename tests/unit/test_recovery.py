@@ -1,5 +1,6 @@
 """The reconciler's rules, on the in-memory store and a scripted saga driver."""
 
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -322,6 +323,25 @@ def test_one_failed_recovery_does_not_stop_the_others(store):
     ]
     assert done.failures == [done.recoveries[0]] and done.failures[0].detail == "TimeoutError: read timed out"
     assert store.get(bad.order_id).recovery_attempts == 1  # the claim stands: the failure counts as an attempt
+
+
+class WaitingForEachOther(ScriptedDriver):
+    """Each resume waits until `n` resumes are under way at once."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__(SagaState.STOPPED)
+        self.together = threading.Barrier(n, timeout=5)
+
+    def resume(self, order: Order) -> str:
+        self.together.wait()
+        return super().resume(order)
+
+
+def test_stuck_orders_are_recovered_several_at_once(store):
+    n = 4  # up to recovery.RECOVERY_WORKERS at once
+    orders = [stored(store, Status.INVENTORY_RESERVED, timedelta(minutes=5 + i)) for i in range(n)]
+    done = run(store, WaitingForEachOther(n))
+    assert [(r.order_id, r.action) for r in done.recoveries] == [(o.order_id, Action.RESUMED) for o in orders[::-1]]
 
 
 # finished orders whose last run was interrupted
