@@ -4,7 +4,7 @@ terminal, or has reached what else it waits for (chaos: its saga started)."""
 from shared.adapters.dynamodb import item
 from tools import aws
 from tools.analysis.bench.load import TerminalWatcher
-from tools.analysis.chaos import started
+from tools.analysis.chaos import saga_started
 
 
 class _Orders:
@@ -26,9 +26,9 @@ def test_a_worker_wakes_once_its_order_reaches_what_it_waits_for(monkeypatch):
     monkeypatch.setattr(aws, "client", lambda service: orders)
     orders.statuses["o-1"] = "CREATED"
     with TerminalWatcher("orchestration", poll_s=0.01) as watcher:
-        assert watcher.wait("o-1", 0.3) == {} and watcher.wait("o-1", 0.3, until=started) == {}
+        assert watcher.wait("o-1", 0.3) == {} and watcher.wait("o-1", 0.3, until=saga_started) == {}
         orders.statuses["o-1"] = "INVENTORY_RESERVED"
-        assert watcher.wait("o-1", 5, until=started)["status"] == "INVENTORY_RESERVED"
+        assert watcher.wait("o-1", 5, until=saga_started)["status"] == "INVENTORY_RESERVED"
         assert watcher.wait("o-1", 0.3) == {}  # started is not ended
         orders.statuses["o-1"] = "SHIPPING_SCHEDULED"
         assert watcher.wait("o-1", 5) == {"orderId": "o-1", "status": "SHIPPING_SCHEDULED"}

@@ -221,7 +221,7 @@ class Killer:
             self._waiting.pop(order_id, None)
 
 
-def started(record: dict) -> bool:
+def saga_started(record: dict) -> bool:
     return record.get("status") != Status.CREATED
 
 
@@ -267,7 +267,7 @@ def run(
                     order_id = answer.json()["orderId"]
                     ended = watcher.wait(order_id, SLOT_WAIT_S)
                     if not ended:
-                        watcher.wait(order_id, START_WAIT_S, until=started)
+                        watcher.wait(order_id, START_WAIT_S, until=saga_started)
                     if index in twice:
                         deliver_again(style, ended or aws.read_order(style, order_id))
                 elif answer.status_code == 201 and killer is not None:

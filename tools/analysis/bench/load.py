@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 import requests
+from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.adapters.dynamodb import item, plain
 from shared.contract import TERMINAL_STATUSES
@@ -116,7 +117,7 @@ class TerminalWatcher:
             for start in range(0, len(ids), 100):  # BatchGetItem takes 100 keys at most
                 try:
                     self._wake(self._fetch(ids[start : start + 100]))
-                except Exception:  # a failed poll is retried on the next tick
+                except (BotoCoreError, ClientError):  # a failed poll is retried on the next tick
                     continue
 
     def _wake(self, records: list[dict]) -> None:
