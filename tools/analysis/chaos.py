@@ -6,7 +6,12 @@ the payment ledger.
     python -m tools.analysis.chaos [--orders 40] [--seed 7] [--fault-rate 0.2] [--duplicates 0.25] [--kill 0.1]
                                    [--in-flight 32] [--style STYLE ...]
 
-The styles run at the same time, each with `--in-flight` orders at work at once. An order drawn
+The styles run at the same time, each with `--in-flight` orders at work at once. Faults, dropped
+outcomes and killed sagas are in force while the orders are placed; then they are lifted (the
+storm ends, as a Jepsen nemesis heals before the final checks) and the run waits for every order
+to reach an end, the reconciler finishing those the storm left stuck. With the faults kept on
+that long, a choreographed order could lose an outcome again after each recovery, and the run's
+end waited for the longest such chain (several reconciler rounds of 2-3 minutes each). An order drawn
 to be delivered twice gets its saga's start delivered again as soon as it has ended (a killed one:
 once the reconciler has finished it), so no phase of the run waits for the others.
 
@@ -279,6 +284,7 @@ def run(
         order_ids = [a.json()["orderId"] for a in answers if a.status_code == 201]
         refused = [f"{a.status_code} {a.text[:120]}" for a in answers if a.status_code != 201]
         result.killed = killer.close() if killer is not None else 0
+        lift_faults(style)
         result.records = settle(style, order_ids, timeout + (recovery_wait(style) if kill_share else 0))
         # The killed orders drawn to be delivered twice: once they have ended, so that the second
         # delivery meets a saga the reconciler finished.
@@ -291,8 +297,7 @@ def run(
         result.duplicates = len(twice & {i for i, a in enumerate(answers) if a.status_code == 201})
         progress(style, f"every order settled after {time.monotonic() - started:.0f} s")
     finally:
-        faults.set_rate(style, 0)
-        faults.set_rate(style, 0, variable=faults.DROP_RATE)
+        lift_faults(style)
     result.stock_after = trigger.stock(style, sku)
     injected, dropped = count_faults(style, since_ms)
     result.faults, result.killed = injected, result.killed + dropped
@@ -307,6 +312,11 @@ def run(
         result.violations.append(f"{len(refused)} orders refused by the API: {'; '.join(refused)}")
     result.seconds = time.monotonic() - started
     return result
+
+
+def lift_faults(style: str) -> None:
+    faults.set_rate(style, 0)
+    faults.set_rate(style, 0, variable=faults.DROP_RATE)
 
 
 def progress(style: str, message: str) -> None:
