@@ -142,7 +142,10 @@ class Killer:
     An order is given up `within` s after it was handed over (with faults in the outbox relay, the
     stream's retries can hold a saga's start back that long), or once its execution has ended."""
 
-    POLL_S = 0.1
+    # A saga under chaos runs for seconds: four looks a second still stop it mid-way, and each look
+    # is a ListExecutions that walks every execution LocalStack holds (ten a second per style were
+    # a twentieth of its requests in a 4,500-order run).
+    POLL_S = 0.25
     ENDED_CHECK_EVERY = 20  # polls between checks of whether a waiting order's execution has ended
 
     def __init__(self, style: str, within: float = 60.0) -> None:
