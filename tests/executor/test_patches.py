@@ -2,6 +2,7 @@
 the stream poller reads and batches, and that they stay off on a LocalStack version they were not
 written for."""
 
+import contextlib
 import json
 import os
 import sys
@@ -18,12 +19,15 @@ import pytest
 pytest.importorskip("localstack.services.stepfunctions", reason="needs .venv-localstack (localstack-core)")
 
 from localstack.aws import connect
+from localstack.aws.api.lambda_ import TooManyRequestsException
 from localstack.services.events.models import EventBus, events_stores
-from localstack.services.events.target import LogsTargetSender
+from localstack.services.events.target import LambdaTargetSender, LogsTargetSender
+from localstack.services.lambda_ import api_utils
 from localstack.services.lambda_.event_source_mapping.esm_worker_factory import EsmWorkerFactory
 from localstack.services.lambda_.event_source_mapping.event_processor import BatchFailureError, EventProcessor
 from localstack.services.lambda_.event_source_mapping.pollers.dynamodb_poller import DynamoDBPoller
 from localstack.services.lambda_.event_source_mapping.pollers.stream_poller import StreamPoller
+from localstack.services.lambda_.event_source_mapping.senders.lambda_sender import LambdaSender
 from localstack.services.lambda_.invocation import event_manager, version_manager
 from localstack.services.lambda_.invocation.logs import QUEUE_SHUTDOWN, LogHandler, LogItem
 from localstack.services.logs.provider import get_moto_logs_backend
@@ -46,7 +50,7 @@ from localstack.services.stepfunctions.backend.execution import Execution
 from localstack.services.stepfunctions.backend.execution_worker import ExecutionWorker
 from localstack.utils import threads
 from saga_lambda_executor import patches
-from saga_lambda_executor.patches import async_events, stream_lanes, streams
+from saga_lambda_executor.patches import async_events, direct_invoke, stream_lanes, streams
 
 DEFINITION = json.dumps(
     {
@@ -79,6 +83,9 @@ def unpatched(monkeypatch):
     monkeypatch.setattr(CloudWatchLoggingSession, "_put_events", CloudWatchLoggingSession._put_events)
     monkeypatch.setattr(event_manager.Poller, "run", event_manager.Poller.run)
     monkeypatch.setattr(event_manager.Poller, "stop", event_manager.Poller.stop)
+    monkeypatch.setattr(event_manager.Poller, "__init__", event_manager.Poller.__init__)
+    monkeypatch.setattr(LambdaSender, "__init__", LambdaSender.__init__)
+    monkeypatch.setattr(LambdaTargetSender, "send_event", LambdaTargetSender.send_event)
     monkeypatch.setattr(
         Execution, "publish_execution_status_change_event", Execution.publish_execution_status_change_event
     )
@@ -613,3 +620,95 @@ def test_the_pinned_version_is_the_installed_one():
     from importlib import metadata
 
     assert metadata.version("localstack-core") == patches.PINNED
+
+
+FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:reserve"
+
+
+class _LambdaProvider:
+    """LocalStack's Lambda provider as DirectInvoke calls it: records each call's context and
+    arguments, answers `answer` (or raises `error`)."""
+
+    def __init__(self, answer: dict | None = None, error: Exception | None = None) -> None:
+        self.calls: list[tuple] = []
+        self.answer, self.error = answer or {"StatusCode": 200, "Payload": b'{"ok": true}'}, error
+
+    def invoke(self, context, function_name, invocation_type, log_type, client_context, payload, qualifier):
+        # What the provider reads of the context first, with LocalStack's own helpers.
+        assert api_utils.get_account_and_region(function_name, context) == (ACCOUNT, REGION)
+        assert api_utils.get_name_and_qualifier(function_name, qualifier, context) == ("reserve", qualifier)
+        assert context.request.user_agent.string
+        self.calls.append((context, function_name, invocation_type, qualifier, payload.read()))
+        if self.error is not None:
+            raise self.error
+        return dict(self.answer)
+
+
+@pytest.fixture
+def lambda_client():
+    """A real boto3 Lambda client (never sends: what is not served in-process is recorded)."""
+    import boto3
+
+    client = boto3.client("lambda", region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test")
+    client.sent = []
+    client.meta.events.register_first("before-send.*.*", lambda request, **_: client.sent.append(request.url) or _Ok())
+    return client
+
+
+class _Ok:
+    status_code, headers, content, raw = 200, {}, b"", None
+
+
+def test_an_invoke_by_arn_is_handed_to_the_lambda_provider(monkeypatch, lambda_client):
+    provider = _LambdaProvider({"StatusCode": 200, "Payload": b'{"ok": true}', "FunctionError": "Unhandled"})
+    monkeypatch.setattr(direct_invoke, "_provider", lambda: provider)
+    client = direct_invoke.direct(lambda_client).custom_headers(
+        {"X-Amz-Request-Id": "req-1", "X-Amzn-Trace-Id": "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"}
+    )
+    answer = client.invoke(FunctionName=FUNCTION_ARN, Payload='{"orderId": "o-1"}', InvocationType="RequestResponse")
+    assert json.loads(answer["Payload"].read()) == {"ok": True} and answer["FunctionError"] == "Unhandled"
+    [(context, name, invocation_type, qualifier, payload)] = provider.calls
+    assert (name, invocation_type, qualifier, payload) == (FUNCTION_ARN, "RequestResponse", None, b'{"orderId": "o-1"}')
+    assert context.request_id == "req-1"  # an asynchronous event keeps its request id across retries
+    assert answer["ResponseMetadata"]["RequestId"] == "req-1" and answer["StatusCode"] == 200
+    assert context.trace_context["aws_trace_header"].root == "1-5759e988-bd862e3fe1be46a994272793"
+    assert lambda_client.sent == []  # nothing went through the client
+
+
+def test_the_providers_errors_are_the_clients_exceptions(monkeypatch, lambda_client):
+    provider = _LambdaProvider(error=TooManyRequestsException("Rate exceeded"))
+    monkeypatch.setattr(direct_invoke, "_provider", lambda: provider)
+    client = direct_invoke.direct(lambda_client)
+    with pytest.raises(lambda_client.exceptions.TooManyRequestsException) as raised:
+        client.invoke(FunctionName=FUNCTION_ARN, Payload=b"{}")
+    assert raised.value.response["Error"]["Code"] == "TooManyRequestsException"
+    provider.error = RuntimeError("environment gone")
+    with pytest.raises(lambda_client.exceptions.ClientError) as raised:
+        client.invoke(FunctionName=FUNCTION_ARN, Payload=b"{}")
+    assert raised.value.response["Error"]["Code"] == "ServiceException"
+
+
+def test_an_invoke_by_name_or_with_other_parameters_goes_through_the_client(monkeypatch, lambda_client):
+    provider = _LambdaProvider()
+    monkeypatch.setattr(direct_invoke, "_provider", lambda: provider)
+    client = direct_invoke.direct(lambda_client)
+    with contextlib.suppress(Exception):  # the recorded request gets no real answer
+        client.invoke(FunctionName="reserve", Payload=b"{}")
+    with contextlib.suppress(Exception):
+        client.invoke(FunctionName=FUNCTION_ARN, Payload=b"{}", TenantId="t-1")
+    assert provider.calls == [] and len(lambda_client.sent) == 2
+    assert direct_invoke.direct(client) is client  # wrapped once
+
+
+def test_localstacks_lambda_callers_get_clients_that_invoke_in_process(unpatched, monkeypatch, lambda_client):
+    assert patches.apply(patches.PINNED)
+    provider = _LambdaProvider({"StatusCode": 202})
+    monkeypatch.setattr(direct_invoke, "_provider", lambda: provider)
+    sender = LambdaSender(FUNCTION_ARN, target_client=lambda_client)
+    assert isinstance(sender.target_client, direct_invoke.DirectInvoke)
+    target = LambdaTargetSender.__new__(LambdaTargetSender)  # what send_event reads of a target
+    target.target, target._client = {"Arn": FUNCTION_ARN}, lambda_client
+    target.send_event({"detail": {"n": 1}}, trace_header=None)
+    [(_, name, invocation_type, _, payload)] = provider.calls
+    assert (name, invocation_type, json.loads(payload)) == (FUNCTION_ARN, "Event", {"detail": {"n": 1}})
+    assert lambda_client.sent == []

@@ -4,6 +4,7 @@ executor/pyproject.toml) and only on the version they were written and measured 
 
 Each module says what it changes and why; docs/profile.md has the profiles and the before/after:
 - stepfunctions: a Lambda client per role, a parsed JSONPath per path, a parse tree per definition;
+- direct_invoke: Lambda invocations LocalStack makes of itself handed to its Lambda provider in-process;
 - streams: the DynamoDB stream poller reads the shard and filters before it batches, as on AWS;
 - stream_lanes: a stream mapping's ParallelizationFactor honoured (lanes by key), as on AWS;
 - events: one log stream per EventBridge CloudWatch Logs target, not one per event;
@@ -23,6 +24,7 @@ from localstack.runtime import hooks
 
 from . import (
     async_events,
+    direct_invoke,
     events,
     lambda_metrics,
     log_shipping,
@@ -51,6 +53,7 @@ def apply(version: str | None = None) -> bool:
         return False
     every = (
         stepfunctions,
+        direct_invoke,
         status_events,
         streams,
         stream_lanes,

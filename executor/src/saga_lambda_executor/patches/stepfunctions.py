@@ -24,6 +24,8 @@ from __future__ import annotations
 import functools
 import json
 
+from . import direct_invoke
+
 CACHE_SIZE = 256
 SHAREABLE_STATES = frozenset({"Task", "Pass", "Choice", "Wait", "Succeed", "Fail"})
 
@@ -31,7 +33,8 @@ SHAREABLE_STATES = frozenset({"Task", "Pass", "Choice", "Wait", "Succeed", "Fail
 def _cached_client_factory(original):
     @functools.lru_cache(maxsize=CACHE_SIZE)
     def client(service: str, region: str, role_arn: str):
-        return original(service=service, region=region, state_credentials=_Credentials(role_arn))
+        made = original(service=service, region=region, state_credentials=_Credentials(role_arn))
+        return direct_invoke.direct(made) if service == "lambda" else made  # Invoke in-process
 
     def boto_client_for(service: str, region: str, state_credentials):
         return client(service, region, state_credentials.role_arn)
