@@ -60,6 +60,8 @@ class DirectInvoke:
                 qualifier=params.get("Qualifier"),
             )
         except Exception as error:
+            if not hasattr(error, "code"):  # not one of the API's errors: say what broke
+                LOG.warning("In-process Invoke of %s failed", name, exc_info=error)
             raise self._client_error(error, context.request_id) from error
         return self._response(answer, context.request_id)
 
@@ -80,8 +82,8 @@ class DirectInvoke:
         context.region = self._client.meta.region_name
         context.request_id = self._headers.get("X-Amz-Request-Id") or long_uid()
         if trace_header is None:
-            trace_header = TraceHeader.from_header_str(self._headers.get("X-Amzn-Trace-Id")).ensure_root_exists()
-        context.trace_context["aws_trace_header"] = trace_header
+            trace_header = TraceHeader.from_header_str(self._headers.get("X-Amzn-Trace-Id"))
+        context.trace_context["aws_trace_header"] = trace_header.ensure_root_exists()
         return context
 
     def _response(self, answer: dict, request_id: str) -> dict:
@@ -95,8 +97,6 @@ class DirectInvoke:
         """The exception the client raises for the provider's error (ServiceException, if not one)."""
         from localstack.aws.api import ServiceException
 
-        if not isinstance(error, ServiceException):
-            LOG.warning("Invoke of %s failed in-process", self._client.meta.region_name, exc_info=error)
         code = error.code if isinstance(error, ServiceException) else "ServiceException"
         status = error.status_code if isinstance(error, ServiceException) else 500
         message = error.message if isinstance(error, ServiceException) else str(error)
