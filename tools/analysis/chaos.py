@@ -19,8 +19,8 @@ Faults: each step invocation fails with about `--fault-rate`, half before its wr
 after it (a lost answer: after a charge, a refund, a start); the hybrid's notification service
 too. Killed sagas (`--kill`, a share): orchestration and the hybrid stop that share of the orders'
 executions as soon as they run; choreography drops that share of step outcomes on the bus (each
-step's outcome, with that probability). Only the reconciler can finish those, so with `--kill`
-the run waits up to the deployment's stuck-order deadline plus two reconciler periods. The
+step's outcome, with that probability). Only the reconciler can finish those, so the run
+waits up to the deployment's stuck-order deadline plus two reconciler periods for an order to end. The
 hybrid's customer notifications are checked too: each order that reached an end notified once,
 with its outcome, or its outcome parked in the dead-letter queue.
 
@@ -288,7 +288,10 @@ def run(
         refused = [f"{a.status_code} {a.text[:120]}" for a in answers if a.status_code != 201]
         result.killed = killer.close() if killer is not None else 0
         lift_faults(style)
-        result.records = settle(style, order_ids, timeout + (recovery_wait(style) if kill_share else 0))
+        # Lifting the faults updates the functions while some sagas are still retrying, and a
+        # retry can then be left to the reconciler (LocalStack ends a function version's event
+        # poller on an update): settling waits long enough for it, as for the killed sagas.
+        result.records = settle(style, order_ids, timeout + recovery_wait(style))
         # The killed orders drawn to be delivered twice: once they have ended, so that the second
         # delivery meets a saga the reconciler finished.
         late_indices = doomed & twice
