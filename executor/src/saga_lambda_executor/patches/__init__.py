@@ -9,7 +9,7 @@ Each module says what it changes and why; docs/profile.md has the profiles and t
 - stream_lanes: a stream mapping's ParallelizationFactor honoured (lanes by key), as on AWS;
 - events: one log stream per EventBridge CloudWatch Logs target, not one per event;
 - log_shipping: log lines written in-process, once per stream for all that waits;
-- status_events: execution status changes sent to the default bus only when it has a rule;
+- status_events: execution status changes sent to the default bus only when something there receives them;
 - lambda_metrics: Lambda's Invocations and Errors counted, published once a second;
 - async_events: a function update does not hold back the asynchronous events already received;
 - threads: LocalStack's list of threads to stop at shutdown forgets those that have ended.

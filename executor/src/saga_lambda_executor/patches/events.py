@@ -22,6 +22,7 @@ from . import log_shipping
 def _one_stream_per_target(send_event):
     """LogsTargetSender.send_event queueing the event for the target's one log stream."""
     from localstack.services.events.utils import to_json_str
+    from localstack.utils.aws.arns import parse_arn
     from localstack.utils.time import now_utc
 
     lock = threading.Lock()
@@ -32,8 +33,8 @@ def _one_stream_per_target(send_event):
                 self.saga_stream = f"{self.target['Id']}-{uuid.uuid4()}"
                 self.saga_lines = queue.Queue()
                 name = f"event-log-{self.target['Id']}"
-                _, _, _, region, account_id, *_ = self.target["Arn"].split(":")
-                args = (log_shipping.LogStore(account_id, region, self.client), self.saga_lines)
+                arn = parse_arn(self.target["Arn"])
+                args = (log_shipping.LogStore(arn["account"], arn["region"], self.client), self.saga_lines)
                 threading.Thread(target=log_shipping.ship_forever, args=args, name=name, daemon=True).start()
         return self.saga_lines
 
