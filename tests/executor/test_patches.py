@@ -19,7 +19,8 @@ import pytest
 pytest.importorskip("localstack.services.stepfunctions", reason="needs .venv-localstack (localstack-core)")
 
 from localstack.aws import connect
-from localstack.aws.api.lambda_ import TooManyRequestsException
+from localstack.aws.api.lambda_ import ResourceNotFoundException, TooManyRequestsException
+from localstack.services.apigateway.next_gen.execute_api.integrations.aws import RestApiAwsProxyIntegration
 from localstack.services.events.models import EventBus, events_stores
 from localstack.services.events.target import LambdaTargetSender, LogsTargetSender
 from localstack.services.lambda_ import api_utils
@@ -86,6 +87,7 @@ def unpatched(monkeypatch):
     monkeypatch.setattr(event_manager.Poller, "__init__", event_manager.Poller.__init__)
     monkeypatch.setattr(LambdaSender, "__init__", LambdaSender.__init__)
     monkeypatch.setattr(LambdaTargetSender, "send_event", LambdaTargetSender.send_event)
+    monkeypatch.setattr(RestApiAwsProxyIntegration, "call_lambda", RestApiAwsProxyIntegration.__dict__["call_lambda"])
     monkeypatch.setattr(
         Execution, "publish_execution_status_change_event", Execution.publish_execution_status_change_event
     )
@@ -599,6 +601,7 @@ def patched_attributes() -> tuple:
         state_task_service_events.boto_client_for,
         version_manager.record_cw_metric_invocation,
         version_manager.record_cw_metric_error,
+        RestApiAwsProxyIntegration.call_lambda,
     )
 
 
@@ -712,3 +715,20 @@ def test_localstacks_lambda_callers_get_clients_that_invoke_in_process(unpatched
     [(_, name, invocation_type, _, payload)] = provider.calls
     assert (name, invocation_type, json.loads(payload)) == (FUNCTION_ARN, "Event", {"detail": {"n": 1}})
     assert lambda_client.sent == []
+
+
+def test_api_gateways_lambda_proxy_invokes_in_process(unpatched, monkeypatch):
+    assert patches.apply(patches.PINNED)
+    provider = _LambdaProvider({"StatusCode": 200, "Payload": b'{"statusCode": 201}'})
+    monkeypatch.setattr(direct_invoke, "_provider", lambda: provider)
+    source = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:api1/prod/POST/orders"
+    answer = RestApiAwsProxyIntegration.call_lambda(
+        function_arn=FUNCTION_ARN, event=b'{"body": "{}"}', source_arn=source
+    )
+    assert answer == b'{"statusCode": 201}'
+    [(_, name, invocation_type, _, payload)] = provider.calls
+    assert (name, invocation_type, payload) == (FUNCTION_ARN, "RequestResponse", b'{"body": "{}"}')
+    # An error is the client's, as the integration expects (it answers 502 for a ClientError).
+    provider.error = ResourceNotFoundException("Function not found")
+    with pytest.raises(connect.connect_to().lambda_.exceptions.ResourceNotFoundException):
+        RestApiAwsProxyIntegration.call_lambda(function_arn=FUNCTION_ARN, event=b"{}", source_arn=source)

@@ -36,6 +36,7 @@ import random
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -53,7 +54,7 @@ from shared.faults import TransientFault
 from shared.steps import outcome_event
 from tools import aws
 from tools.analysis import invariants
-from tools.analysis.bench.load import TerminalWatcher
+from tools.analysis.bench.load import TerminalWatcher, ended
 from tools.console import console
 from tools.operator import dlq, faults, trigger
 from tools.operator.scenarios import SCENARIOS
@@ -63,13 +64,15 @@ RECONCILER_PERIOD = 60
 # From an order's end to its customer notification: the publish, the rule, Lambda's async retries.
 NOTIFICATION_WAIT = 60
 # Orders are placed `in_flight` at a time: each placing thread waits until its order has ended, or
-# this long, before placing the next (an order it had killed, not at all). A saga held back by
-# retries or waiting for the reconciler then frees its place, while the number of sagas at work
-# stays bounded: placing faster than LocalStack finishes them left it with thousands of waiting
-# executions and invocations, each a thread. Not longer: a choreographed saga whose outcome was
-# dropped waits minutes for the reconciler, and at 30 s those held most of choreography's places
-# (a third of its orders lose an outcome at KILL=0.1), placing 2 orders a second against 4.
+# has stalled (started, and its status unchanged for STALL_S: a saga waiting for the reconciler
+# or for a retry's backoff, no work for LocalStack), or this long, before placing the next (an
+# order it had killed, not at all). The number of sagas at work stays bounded: placing faster
+# than LocalStack finishes them left it with thousands of waiting executions and invocations,
+# each a thread. A stalled saga frees its place at once: a choreographed saga whose outcome was
+# dropped (a third of its orders at KILL=0.1) waits minutes for the reconciler, and holding its
+# place for this long had choreography place its orders 60 % slower than the other styles.
 SLOT_WAIT_S = 10.0
+STALL_S = 3.0
 # ... but a place is not freed while its order's saga has not even started (the order still
 # CREATED: the outbox relay behind, retrying): else placing outran the relay, and in a 15,000-order
 # run thousands of orders waited in CREATED, left to the reconciler's pace. Up to this long: an
@@ -233,6 +236,20 @@ def saga_started(record: dict) -> bool:
     return record.get("status") != Status.CREATED
 
 
+def ended_or_stalled(stall_s: float = STALL_S, clock: Callable[[], float] = time.monotonic) -> Callable[[dict], bool]:
+    """A watcher condition (it sees the order's record at each poll) that holds once the order has
+    ended, or once its saga has started and its status has not changed for `stall_s` s."""
+    seen = {"status": None, "since": clock()}
+
+    def holds(record: dict) -> bool:
+        now, status = clock(), record.get("status")
+        if status != seen["status"]:
+            seen.update(status=status, since=now)
+        return ended(record) or (saga_started(record) and now - seen["since"] >= stall_s)
+
+    return holds
+
+
 def count_faults(style: str, since_ms: int) -> tuple[int, int]:
     """(faults injected, outcome events dropped) in the style's functions since `since_ms`."""
     injected, faults_seen, dropped = f"{TransientFault.__name__}: {contract.INJECTED_FAULT}", 0, 0
@@ -273,11 +290,11 @@ def run(
                 answer = trigger.place_order(style, body)
                 if answer.status_code == 201 and index not in doomed:
                     order_id = answer.json()["orderId"]
-                    ended = watcher.wait(order_id, SLOT_WAIT_S)
-                    if not ended:
-                        watcher.wait(order_id, START_WAIT_S, until=saga_started)
+                    seen = watcher.wait(order_id, SLOT_WAIT_S, until=ended_or_stalled())
+                    if not seen:
+                        seen = watcher.wait(order_id, START_WAIT_S, until=saga_started)
                     if index in twice:
-                        deliver_again(style, ended or aws.read_order(style, order_id))
+                        deliver_again(style, seen if ended(seen) else aws.read_order(style, order_id))
                 elif answer.status_code == 201 and killer is not None:
                     killer.kill(answer.json()["orderId"])
                 return answer
@@ -349,7 +366,7 @@ def notifications(
     dead-letter queue holds, once every order that reached an end has one or the other, or when
     `timeout` s have passed."""
     store, queue = aws.notifications(style), aws.outputs(style)["DeadLetterQueueUrl"]
-    ended = {r["orderId"] for r in records if r["status"] in invariants.ANNOUNCED}
+    announced = {r["orderId"] for r in records if r["status"] in invariants.ANNOUNCED}
     found: dict[str, Notification | None] = {r["orderId"]: None for r in records}
     deadline = time.monotonic() + timeout
     while True:
@@ -358,7 +375,7 @@ def notifications(
         parked = dlq.receive_all(queue)
         dlq.release(queue, parked)
         dead_letters = {p.order_id for p in parked}
-        waiting = {oid for oid in ended if found[oid] is None} - dead_letters
+        waiting = {oid for oid in announced if found[oid] is None} - dead_letters
         if not waiting or time.monotonic() >= deadline:
             return found, dead_letters
         time.sleep(0.5)

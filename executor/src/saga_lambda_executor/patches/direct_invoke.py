@@ -1,9 +1,9 @@
 """Lambda invocations that LocalStack makes of itself, handed to its Lambda provider in-process.
 
-Four of LocalStack's services invoke functions through an internal boto client: Step Functions'
-Lambda tasks, the event source mappings (the outbox relay), EventBridge's Lambda targets and the
+Five of LocalStack's services invoke functions through an internal boto client: Step Functions'
+Lambda tasks, the event source mappings (the outbox relay), EventBridge's Lambda targets, the
 poller of each function's asynchronous events (a choreographed step costs two: the rule's target
-queues the event, the poller invokes). Each Invoke was built and signed by the client, run
+queues the event, the poller invokes) and API Gateway's Lambda proxy (every order placed). Each Invoke was built and signed by the client, run
 through LocalStack's whole handler chain, answered, and parsed back: under a chaos run those
 calls were ~37 % of LocalStack's CPU, of which the Lambda provider's own work was ~14 % (py-spy).
 Here those clients' Invoke goes straight to the provider's `invoke`, with what the handler chain
@@ -156,7 +156,27 @@ def _direct_target_client(send_event):
     return send
 
 
+def _direct_proxy_call(call_lambda):
+    """RestApiAwsProxyIntegration.call_lambda invoking in-process, unless the integration names
+    credentials (a role API Gateway assumes first: that stays the client's)."""
+
+    @functools.wraps(call_lambda)
+    def call(function_arn: str, event: bytes, source_arn: str, credentials: str | None = None) -> bytes:
+        if credentials:
+            return call_lambda(function_arn, event, source_arn, credentials)
+        from localstack.aws.connect import connect_to
+        from localstack.utils.aws.arns import extract_region_from_arn
+
+        client = direct(connect_to(region_name=extract_region_from_arn(function_arn)).lambda_)
+        answer = client.invoke(FunctionName=function_arn, Payload=event, InvocationType="RequestResponse")
+        return answer["Payload"].read()
+
+    call.patched = True
+    return call
+
+
 def apply() -> None:
+    from localstack.services.apigateway.next_gen.execute_api.integrations.aws import RestApiAwsProxyIntegration
     from localstack.services.events.target import LambdaTargetSender
     from localstack.services.lambda_.event_source_mapping.senders.lambda_sender import LambdaSender
     from localstack.services.lambda_.invocation.event_manager import Poller
@@ -166,3 +186,7 @@ def apply() -> None:
             cls.__init__ = _wrapping_init(cls.__init__, attribute)
     if not hasattr(LambdaTargetSender.send_event, "patched"):
         LambdaTargetSender.send_event = _direct_target_client(LambdaTargetSender.send_event)
+    if not hasattr(RestApiAwsProxyIntegration.call_lambda, "patched"):
+        RestApiAwsProxyIntegration.call_lambda = staticmethod(
+            _direct_proxy_call(RestApiAwsProxyIntegration.call_lambda)
+        )
