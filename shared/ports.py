@@ -71,6 +71,10 @@ class PaymentLedger(Protocol):
 
     def entries(self, order_id: str) -> list[LedgerEntry]: ...
 
+    def every_entry(self) -> dict[str, list[LedgerEntry]]:
+        """Every order's entries, by order id (for checks over many orders, not for the steps)."""
+        ...
+
 
 class SagaStarter(Protocol):
     """How a stored order sets the saga going: the only difference between the styles' starts."""

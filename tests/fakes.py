@@ -108,6 +108,9 @@ class InMemoryLedger:
     def entries(self, order_id: str) -> list[LedgerEntry]:
         return [e for (oid, _), e in self.book.items() if oid == order_id]
 
+    def every_entry(self) -> dict[str, list[LedgerEntry]]:
+        return {oid: self.entries(oid) for oid, _ in self.book}
+
     def _write(self, entry: LedgerEntry) -> str:
         self.book[entry.order_id, entry.entry] = entry
         return entry.entry_id

@@ -144,8 +144,8 @@ def log_group(style: str, name: str) -> str:
 
 def log_events(group: str, *, since_ms: int | None = None, containing: str | None = None) -> list[LogEvent]:
     """The events of a log group, from `since_ms` (epoch ms) on, with `containing` in the message
-    if given. CloudWatch narrows the read down (startTime, a filter pattern); LocalStack ignores
-    both, so they are applied here again. A group not created yet (no invocation so far) has none."""
+    if given. CloudWatch narrows the read down (startTime, a filter pattern); both are applied here
+    again, in case a backend does not. A group not created yet (no invocation so far) has none."""
     kwargs: dict = {"logGroupName": group}
     if since_ms is not None:
         kwargs["startTime"] = since_ms

@@ -79,6 +79,11 @@ def test_entries_are_per_order(ledger):
     assert [(e.entry, e.amount) for e in ledger.entries("o-2")] == [(Entry.CHARGE, Decimal("20"))]
     assert kinds(ledger, "o-3") == [Entry.VOID]
     assert ledger.entries("o-4") == []
+    every = ledger.every_entry()
+    assert set(every) == {"o-1", "o-2", "o-3"}
+    assert {oid: sorted(e.entry for e in found) for oid, found in every.items()} == {
+        oid: kinds(ledger, oid) for oid in ("o-1", "o-2", "o-3")
+    }
 
 
 def test_the_dynamodb_ledger_stamps_each_entry(tables):
