@@ -69,7 +69,7 @@ NOTIFICATION_WAIT = 60
 # order it had killed, not at all). The number of sagas at work stays bounded: placing faster
 # than LocalStack finishes them left it with thousands of waiting executions and invocations,
 # each a thread. A stalled saga frees its place at once: a choreographed saga whose outcome was
-# dropped (a third of its orders at KILL=0.1) waits minutes for the reconciler, and holding its
+# dropped (a quarter of its orders at KILL=0.1) waits minutes for the reconciler, and holding its
 # place for this long had choreography place its orders 60 % slower than the other styles.
 SLOT_WAIT_S = 10.0
 STALL_S = 3.0
@@ -315,9 +315,9 @@ def run(
         refused = [f"{a.status_code} {a.text[:120]}" for a in answers if a.status_code != 201]
         result.killed = killer.close() if killer is not None else 0
         lift_faults(style)
-        # Lifting the faults updates the functions while some sagas are still retrying, and a
-        # retry can then be left to the reconciler (LocalStack ends a function version's event
-        # poller on an update): settling waits long enough for it, as for the killed sagas.
+        # With faults, some sagas need the reconciler even when none was killed: a step whose
+        # every attempt failed (3 at 0.2 is 1 in 125) parks its event in the dead-letter queue and
+        # leaves the order where it stopped. Settling waits long enough for it, as for the killed.
         result.records = settle(style, order_ids, timeout + recovery_wait(style))
         # The killed orders drawn to be delivered twice: once they have ended, so that the second
         # delivery meets a saga the reconciler finished.
