@@ -3,9 +3,10 @@
 Five of LocalStack's services invoke functions through an internal boto client: Step Functions'
 Lambda tasks, the event source mappings (the outbox relay), EventBridge's Lambda targets, the
 poller of each function's asynchronous events (a choreographed step costs two: the rule's target
-queues the event, the poller invokes) and API Gateway's Lambda proxy (every order placed). Each Invoke was built and signed by the client, run
-through LocalStack's whole handler chain, answered, and parsed back: under a chaos run those
-calls were ~37 % of LocalStack's CPU, of which the Lambda provider's own work was ~14 % (py-spy).
+queues the event, the poller invokes) and API Gateway's Lambda proxy (every API request). Each
+Invoke was built and signed by the client, run through LocalStack's whole handler chain,
+answered, and parsed back: under a chaos run those calls were ~37 % of LocalStack's CPU (the
+Lambda provider's own work ~14 %), and API Gateway's another 14 % (py-spy).
 Here those clients' Invoke goes straight to the provider's `invoke`, with what the handler chain
 would have given it: the account and region of the function's ARN, the request id and X-Ray
 trace header the caller set (an asynchronous event keeps its request id across retries), a
