@@ -21,6 +21,7 @@ pytest.importorskip("localstack.services.stepfunctions", reason="needs .venv-loc
 from localstack.aws import connect
 from localstack.aws.api.lambda_ import ResourceNotFoundException, TooManyRequestsException
 from localstack.services.apigateway.next_gen.execute_api.integrations.aws import RestApiAwsProxyIntegration
+from localstack.services.events import provider as events_provider
 from localstack.services.events.models import EventBus, events_stores
 from localstack.services.events.target import LambdaTargetSender, LogsTargetSender
 from localstack.services.lambda_ import api_utils
@@ -51,7 +52,7 @@ from localstack.services.stepfunctions.backend.execution import Execution
 from localstack.services.stepfunctions.backend.execution_worker import ExecutionWorker
 from localstack.utils import threads
 from saga_lambda_executor import patches
-from saga_lambda_executor.patches import async_events, direct_invoke, stream_lanes, streams
+from saga_lambda_executor.patches import async_events, direct_invoke, rule_workers, stream_lanes, streams
 
 DEFINITION = json.dumps(
     {
@@ -88,6 +89,7 @@ def unpatched(monkeypatch):
     monkeypatch.setattr(LambdaSender, "__init__", LambdaSender.__init__)
     monkeypatch.setattr(LambdaTargetSender, "send_event", LambdaTargetSender.send_event)
     monkeypatch.setattr(RestApiAwsProxyIntegration, "call_lambda", RestApiAwsProxyIntegration.__dict__["call_lambda"])
+    monkeypatch.setattr(events_provider, "start_worker_thread", events_provider.start_worker_thread)
     monkeypatch.setattr(
         Execution, "publish_execution_status_change_event", Execution.publish_execution_status_change_event
     )
@@ -602,6 +604,7 @@ def patched_attributes() -> tuple:
         version_manager.record_cw_metric_invocation,
         version_manager.record_cw_metric_error,
         RestApiAwsProxyIntegration.call_lambda,
+        events_provider.start_worker_thread,
     )
 
 
@@ -732,3 +735,26 @@ def test_api_gateways_lambda_proxy_invokes_in_process(unpatched, monkeypatch):
     provider.error = ResourceNotFoundException("Function not found")
     with pytest.raises(connect.connect_to().lambda_.exceptions.ResourceNotFoundException):
         RestApiAwsProxyIntegration.call_lambda(function_arn=FUNCTION_ARN, event=b"{}", source_arn=source)
+
+
+def test_an_events_rules_run_on_the_pool_and_other_work_on_its_own_thread(unpatched):
+    assert patches.apply(patches.PINNED)
+    ran: list[tuple[str, dict]] = []
+    done = threading.Event()
+
+    def process_rules(params: dict) -> None:
+        ran.append((threading.current_thread().name, params))
+        done.set()
+
+    assert events_provider.start_worker_thread(process_rules, {"event": 1}, name=rule_workers.NAME) is None
+    assert done.wait(5)
+    [(thread, params)] = ran
+    assert thread.startswith(rule_workers.NAME) and params == {"event": 1}
+    # A failing event is logged and leaves the pool serving the next one.
+    events_provider.start_worker_thread(lambda params: 1 / 0, {}, name=rule_workers.NAME)
+    done.clear()
+    events_provider.start_worker_thread(process_rules, {"event": 2}, name=rule_workers.NAME)
+    assert done.wait(5) and ran[-1][1] == {"event": 2}
+    other = events_provider.start_worker_thread(lambda params: None, name="another")
+    assert isinstance(other, threads.FuncThread)  # anything else keeps LocalStack's own thread
+    other.join(5)

@@ -8,6 +8,7 @@ Each module says what it changes and why; docs/profile.md has the profiles and t
 - streams: the DynamoDB stream poller reads the shard and filters before it batches, as on AWS;
 - stream_lanes: a stream mapping's ParallelizationFactor honoured (lanes by key), as on AWS;
 - events: one log stream per EventBridge CloudWatch Logs target, not one per event;
+- rule_workers: EventBridge's rules of an event run on a pool of threads, not a new thread per event;
 - log_shipping: log lines written in-process, once per stream for all that waits;
 - status_events: execution status changes sent to the default bus only when something there receives them;
 - lambda_metrics: Lambda's Invocations and Errors counted, published once a second;
@@ -28,6 +29,7 @@ from . import (
     events,
     lambda_metrics,
     log_shipping,
+    rule_workers,
     status_events,
     stepfunctions,
     stream_lanes,
@@ -58,6 +60,7 @@ def apply(version: str | None = None) -> bool:
         streams,
         stream_lanes,
         events,
+        rule_workers,
         log_shipping,
         async_events,
         lambda_metrics,
