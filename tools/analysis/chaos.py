@@ -36,6 +36,7 @@ import random
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -262,12 +263,11 @@ def count_faults(style: str, since_ms: int) -> tuple[int, int]:
         step, marker = read
         return len(aws.log_events(aws.log_group(style, step), since_ms=since_ms, containing=marker))
 
+    totals: Counter[str] = Counter()
     with ThreadPoolExecutor(max_workers=READERS) as pool:
-        counted = dict(zip(reads, pool.map(count, reads), strict=True))
-    return (
-        sum(n for (_, marker), n in counted.items() if marker == injected),
-        sum(n for (_, marker), n in counted.items() if marker == contract.OUTCOME_DROPPED),
-    )
+        for (_, marker), n in zip(reads, pool.map(count, reads), strict=True):
+            totals[marker] += n
+    return totals[injected], totals[contract.OUTCOME_DROPPED]
 
 
 def run(
@@ -389,17 +389,17 @@ def notifications(
     announced = {r["orderId"] for r in records if r["status"] in invariants.ANNOUNCED}
     found: dict[str, Notification | None] = {r["orderId"]: None for r in records}
     deadline = time.monotonic() + timeout
-    while True:
-        missing = [oid for oid, n in found.items() if n is None]
-        with ThreadPoolExecutor(max_workers=READERS) as pool:
+    with ThreadPoolExecutor(max_workers=READERS) as pool:
+        while True:
+            missing = [oid for oid, n in found.items() if n is None]
             found.update(zip(missing, pool.map(store.get, missing), strict=True))
-        parked = dlq.receive_all(queue)
-        dlq.release(queue, parked)
-        dead_letters = {p.order_id for p in parked}
-        waiting = {oid for oid in announced if found[oid] is None} - dead_letters
-        if not waiting or time.monotonic() >= deadline:
-            return found, dead_letters
-        time.sleep(0.5)
+            parked = dlq.receive_all(queue)
+            dlq.release(queue, parked)
+            dead_letters = {p.order_id for p in parked}
+            waiting = {oid for oid in announced if found[oid] is None} - dead_letters
+            if not waiting or time.monotonic() >= deadline:
+                return found, dead_letters
+            time.sleep(0.5)
 
 
 def report(results: list[ChaosResult]) -> None:

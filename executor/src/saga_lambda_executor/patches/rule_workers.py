@@ -21,15 +21,6 @@ LOG = logging.getLogger(__name__)
 WORKERS = 16
 NAME = "events-process-rules"  # the name LocalStack gives the thread of an event's rules
 
-_pool: ThreadPoolExecutor | None = None
-
-
-def _workers() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix=NAME)
-    return _pool
-
 
 def _run(method, params) -> None:
     try:
@@ -38,14 +29,14 @@ def _run(method, params) -> None:
         LOG.info("Processing the rules of an event failed: %s", error, exc_info=LOG.isEnabledFor(logging.DEBUG))
 
 
-def _pooled(start_worker_thread):
-    """start_worker_thread for the events provider: an event's rules go to the pool."""
+def _pooled(start_worker_thread, pool: ThreadPoolExecutor):
+    """start_worker_thread for the events provider: an event's rules go to `pool`."""
 
     @functools.wraps(start_worker_thread)
     def start(method, params=None, name: str | None = None):
         if name != NAME:
             return start_worker_thread(method, params, name=name)
-        _workers().submit(_run, method, params)
+        pool.submit(_run, method, params)
         return None
 
     start.patched = True
@@ -56,4 +47,6 @@ def apply() -> None:
     from localstack.services.events import provider
 
     if not hasattr(provider.start_worker_thread, "patched"):
-        provider.start_worker_thread = _pooled(provider.start_worker_thread)
+        # Made once, here: its threads start as work comes, up to WORKERS.
+        pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix=NAME)
+        provider.start_worker_thread = _pooled(provider.start_worker_thread, pool)
